@@ -1,0 +1,45 @@
+rule train:
+    input:
+        unpack(model_inputs),
+    output:
+        summary="results/models/{task}/{model}/training_summary.json",
+        training_log="results/models/{task}/{model}/training_log.csv",
+    log:
+        "logs/train/{task}/{model}.log",
+    benchmark:
+        "results/benchmarks/train/{task}/{model}.tsv"
+    params:
+        task=task_settings,
+        model=model_settings,
+        training=training_settings,
+        seed=config["seed"],
+    threads: workflow.cores
+    resources:
+        mem_mb=8000,
+        runtime=240,
+        gpu=lambda wildcards: 1 if is_net(wildcards.model) else 0,
+    script:
+        "../scripts/train.py"
+
+
+rule evaluate:
+    input:
+        unpack(evaluation_inputs),
+    output:
+        predictions="results/eval/{task}/{model}/predictions.parquet",
+        metrics="results/eval/{task}/{model}/metrics.json",
+    log:
+        "logs/evaluate/{task}/{model}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{task}/{model}.tsv"
+    params:
+        task=task_settings,
+        model=model_settings,
+        evaluation=config.get("evaluation", {}),
+        seed=config["seed"],
+    threads: workflow.cores
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    script:
+        "../scripts/evaluate.py"
