@@ -138,6 +138,13 @@ def test_finished_run_reruns_without_training(synthetic, tmp_path, one_thread):
     assert epochs == []
 
 
+def test_finished_run_of_other_setup_retrains(synthetic, tmp_path, one_thread):
+    run_training(synthetic, tmp_path, training={"max_epochs": 1})
+    epochs = []
+    run_training(synthetic, tmp_path, training={"max_epochs": 1, "learning_rate": 1e-2}, on_epoch_end=epochs.append)
+    assert len(epochs) == 1
+
+
 def test_early_stopping_stops_before_max_epochs(synthetic, tmp_path, one_thread):
     # A zero learning rate after warm-up never improves the validation loss after epoch 1.
     summary = run_training(synthetic, tmp_path, training={"max_epochs": 6, "early_stopping_patience": 1, "learning_rate": 1e-9})

@@ -87,7 +87,17 @@ def test_choose_display_events_missing_class_skipped():
 
 def test_time_bin_start_ignores_single_early_hit():
     hit_time_ns = np.concatenate([[-100.0], np.linspace(300.0, 400.0, 500)])
-    assert time_bin_start_ns(hit_time_ns) > 299.0
+    # t0 is the first hit of the first dense window minus the 5 ns pre-window of the grid.
+    assert time_bin_start_ns(hit_time_ns) == pytest.approx(295.0, abs=0.5)
+
+
+def test_time_bin_start_ignores_dark_noise():
+    rng = np.random.default_rng(3)
+    dark = rng.uniform(-100.0, 900.0, 700)
+    light = 250.0 + rng.exponential(10.0, 3000)
+    start = time_bin_start_ns(np.concatenate([dark, light]))
+    # A dark pulse up to one 10 ns window before the light can open the window, minus the 5 ns pre-window.
+    assert 234.0 < start < 250.0
 
 
 @pytest.fixture(scope="module")

@@ -57,3 +57,19 @@ def parse_job_stats(text: str) -> Counter:
         elif match and match.group(1) == "total":
             break
     return counts
+
+
+def merged_config(*configfiles: Path) -> dict:
+    """Return config/config.yaml updated by the given files, as Snakemake merges --configfile."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    for path in configfiles:
+        _update(config, yaml.safe_load(Path(path).read_text()))
+    return config
+
+
+def _update(base: dict, update: dict) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _update(base[key], value)
+        else:
+            base[key] = value

@@ -93,7 +93,7 @@ def train_job(task: str, model: str, *, inputs: dict, out_summary: str | os.Path
 
 
 def _prepare_track_fit(model_dir: Path, out_log, params: dict) -> dict:
-    """The track fit learns nothing: record its parameters and an empty training log."""
+    """Record the parameters of the track fit, which learns nothing, and write an empty training log."""
     from dataclasses import asdict
 
     from junoml.baselines.params import TrackFitParams
@@ -200,20 +200,17 @@ def evaluate_job(task: str, model: str, *, inputs: dict, out_predictions: str | 
 
 def _track_fit_predictions(test: pd.DataFrame, inputs: dict, params: dict) -> pd.DataFrame:
     """Fit every test event, chunk by chunk, so that only one chunk's hits are in memory at a time."""
+    from junoml.baselines.hits import read_split_hits
     from junoml.baselines.params import TrackFitParams
     from junoml.baselines.track_fit import fit_tracks, track_fit_predictions
-    from junoml.ingest import read_hits_of_events
 
     fit_params = TrackFitParams.from_config(baseline_config(params["model"]))
     pmts = pd.read_parquet(inputs["geometry"])
-    hits_by_chunk = {Path(path).stem: path for path in inputs["hits"]}
+    hits_template = str(Path(inputs["hits"][0]).parent / "{chunk}.parquet")
     fits = []
     for chunk, events in test.groupby("chunk", sort=True):
-        if chunk not in hits_by_chunk:
-            raise ValueError(f"the test split names chunk {chunk}, which has no hit table among the rule's inputs")
-        event_ids = events["event_id"].to_numpy()
-        hits = read_hits_of_events(hits_by_chunk[chunk], list(event_ids))
         log.info("track_fit: fitting %d test events of chunk %s", len(events), chunk)
+        hits = read_split_hits(events, hits_template)
         fits.append(fit_tracks(hits, events[["event_id"]], pmts, fit_params))
     fit_table = pd.concat(fits, ignore_index=True) if fits else pd.DataFrame()
     return track_fit_predictions(test, fit_table)

@@ -134,6 +134,25 @@ def model_settings(wildcards):
     return settings
 
 
+def training_threads(wildcards):
+    """CPU threads of a train job: training.cpu_threads for the nets when set, else 8 (capped by --cores)."""
+    if is_net(wildcards.model):
+        return config.get("training", {}).get("cpu_threads") or 8
+    return 1 if wildcards.model == "track_fit" else 8
+
+
+def evaluation_threads(wildcards):
+    """CPU threads of an evaluate job: evaluation.cpu_threads for the nets when set, else 8 (capped by --cores)."""
+    if is_net(wildcards.model):
+        return config.get("evaluation", {}).get("cpu_threads") or 8
+    return 1
+
+
+def gpus_of_model(wildcards):
+    """GPUs that a train job requests: one for the nets, none for the baselines."""
+    return 1 if is_net(wildcards.model) else 0
+
+
 def training_settings(wildcards):
     return config.get("training", {}) if is_net(wildcards.model) else {}
 
@@ -165,3 +184,53 @@ def all_targets():
     if "atmospheric" in task_samples():
         targets.append("results/plots/event_displays")
     return targets
+
+
+# ---- inputs and params of single rules ------------------------------------------------------
+
+
+def simulation_inputs(wildcards):
+    inputs = {"geometry": rules.geometry.output.pmts}
+    if config["samples"][wildcards.sample]["source"] == "atmospheric":
+        inputs["flux"] = rules.flux_table.output.tables
+    return inputs
+
+
+def ingest_input(wildcards):
+    sample_cfg = config["samples"][wildcards.sample]
+    if sample_cfg["source"] == "external":
+        return {"root": sample_cfg["files"][int(wildcards.chunk)], "geometry": rules.geometry.output.pmts}
+    return {"root": rules.simulate.output.root, "geometry": rules.geometry.output.pmts}
+
+
+def reader_settings(wildcards):
+    """The ROOT reader settings: the global `reader` section, updated by the sample's own `reader`."""
+    settings = dict(config.get("reader", {}))
+    settings.update(config["samples"][wildcards.sample].get("reader", {}))
+    return settings
+
+
+def response_settings(wildcards):
+    """The detector response to apply to external photon hits, or None."""
+    if reader_settings(wildcards).get("apply_response"):
+        return config["detector"]
+    return None
+
+
+def task_evaluations(wildcards):
+    models = task_models(wildcards.task)
+    return {
+        "metrics": [f"results/eval/{wildcards.task}/{model}/metrics.json" for model in models],
+        "predictions": [f"results/eval/{wildcards.task}/{model}/predictions.parquet" for model in models],
+        "training_logs": [f"results/models/{wildcards.task}/{model}/training_log.csv" for model in models],
+    }
+
+
+def plotted_models(wildcards):
+    return task_models(wildcards.task)
+
+
+def display_settings():
+    """The `plots` keys that the event displays use, so that other plot options do not redraw them."""
+    plots = config.get("plots", {})
+    return {key: value for key, value in plots.items() if key.startswith("event_display") or key in ("formats", "dpi")}

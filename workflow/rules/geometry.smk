@@ -13,5 +13,7 @@ rule geometry:
     resources:
         mem_mb=1000,
         runtime=5,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/geometry.py"

@@ -16,7 +16,9 @@ rule grid:
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=30,
+        runtime=15,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/grid.py"
 
@@ -40,5 +42,7 @@ rule features:
     resources:
         mem_mb=2000,
         runtime=60,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/features.py"

@@ -13,11 +13,13 @@ rule train:
         model=model_settings,
         training=training_settings,
         seed=config["seed"],
-    threads: workflow.cores
+    threads: training_threads
     resources:
         mem_mb=8000,
         runtime=240,
-        gpu=lambda wildcards: 1 if is_net(wildcards.model) else 0,
+        gpu=gpus_of_model,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/train.py"
 
@@ -37,9 +39,11 @@ rule evaluate:
         model=model_settings,
         evaluation=config.get("evaluation", {}),
         seed=config["seed"],
-    threads: workflow.cores
+    threads: evaluation_threads
     resources:
         mem_mb=8000,
         runtime=60,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/evaluate.py"

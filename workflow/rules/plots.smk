@@ -1,16 +1,3 @@
-def task_evaluations(wildcards):
-    models = task_models(wildcards.task)
-    return {
-        "metrics": [f"results/eval/{wildcards.task}/{model}/metrics.json" for model in models],
-        "predictions": [f"results/eval/{wildcards.task}/{model}/predictions.parquet" for model in models],
-        "training_logs": [f"results/models/{wildcards.task}/{model}/training_log.csv" for model in models],
-    }
-
-
-def plotted_models(wildcards):
-    return task_models(wildcards.task)
-
-
 rule plots:
     input:
         unpack(task_evaluations),
@@ -34,6 +21,8 @@ rule plots:
     resources:
         mem_mb=2000,
         runtime=15,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/plots.py"
 
@@ -61,6 +50,8 @@ rule tables:
     resources:
         mem_mb=1000,
         runtime=5,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/tables.py"
 
@@ -87,11 +78,13 @@ rule event_displays:
     benchmark:
         "results/benchmarks/event_displays/event_displays.tsv"
     params:
-        plots=config.get("plots", {}),
+        plots=display_settings(),
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/event_displays.py"
 
@@ -112,5 +105,7 @@ rule environment:
     resources:
         mem_mb=500,
         runtime=5,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/environment.py"

@@ -11,15 +11,10 @@ rule flux_table:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/flux_table.py"
-
-
-def simulation_inputs(wildcards):
-    inputs = {"geometry": rules.geometry.output.pmts}
-    if config["samples"][wildcards.sample]["source"] == "atmospheric":
-        inputs["flux"] = rules.flux_table.output.tables
-    return inputs
 
 
 rule simulate:
@@ -39,7 +34,9 @@ rule simulate:
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=120,
+        runtime=30,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/simulate.py"
 
@@ -60,6 +57,8 @@ rule validate_simulation:
     resources:
         mem_mb=2000,
         runtime=30,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/validate_simulation.py"
 
@@ -88,5 +87,7 @@ rule validate_generator:
     resources:
         mem_mb=2000,
         runtime=30,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/validate_generator.py"

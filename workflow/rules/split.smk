@@ -16,5 +16,7 @@ rule split:
     resources:
         mem_mb=4000,
         runtime=10,
+    conda:
+        "../../envs/environment.yaml"
     script:
         "../scripts/split.py"

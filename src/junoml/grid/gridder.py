@@ -131,6 +131,15 @@ def _first_window_start(times_sorted, window_ns, threshold_hits, latest_start):
     return np.nan
 
 
+def event_t0_ns(hit_time_ns: np.ndarray, *, window_ns: float = 10.0, threshold_hits: int = 50, pre_window_ns: float = 5.0) -> float:
+    """Return the event time t0 (ns) of the grid: the first hit of the first window_ns window with
+    threshold_hits hits, minus pre_window_ns; NaN when no window passes. Defaults are those of the config."""
+    times = np.ascontiguousarray(hit_time_ns, dtype=np.float64)
+    if times.size == 0:
+        return float("nan")
+    return float(_event_t0(times, float(window_ns), int(threshold_hits), float(pre_window_ns)))
+
+
 @numba.njit(cache=True)
 def _event_t0(hit_time_ns, window_ns, threshold_hits, pre_window_ns):
     """Return the t0 of the module docstring (ns), or NaN.

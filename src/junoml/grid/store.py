@@ -8,7 +8,7 @@ One shard per simulation chunk, under results/grid/{sample}/:
 A reader opens the index of every shard, then reads one frame per request, so memory does not
 grow with the sample size.
 
-Encoding: float16 holds at most 65,504, which the charge of one pixel and time bin exceeds for
+Encoding: float16 represents at most 65,504, which the charge of one pixel and time bin exceeds for
 GeV muons on a coarse grid. The charge channel is therefore stored as float16 of log1p(charge in
 p.e.), which keeps the relative precision within 0.1% (charge of 1 p.e.) to 0.4% (10^3 p.e.) and
 has no overflow below 10^28000 p.e. Other channels (first-hit time in ns, PMT mask) are stored as

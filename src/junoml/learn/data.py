@@ -161,25 +161,47 @@ class GridDataset(Dataset):
     def __len__(self) -> int:
         return len(self.event_ids)
 
-    def __getitem__(self, row: int) -> tuple[torch.Tensor, dict[str, torch.Tensor], int]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, torch.Tensor], int]:
+        # An index beyond the rows encodes an azimuthal rotation: row + n_rows * shift (see
+        # EpochPermutationSampler), shift in grid columns.
+        row, shift = index % len(self.event_ids), index // len(self.event_ids)
         tensor = self.normalisation.apply(self.store.read(int(self.event_ids[row])))
         targets = {name: torch.as_tensor(values[row]) for name, values in self.targets.items()}
+        if shift:
+            tensor = np.ascontiguousarray(np.roll(tensor, shift, axis=-1))
+            targets = rotate_targets(targets, 2.0 * np.pi * shift / tensor.shape[-1])
         return torch.from_numpy(tensor), targets, row
+
+
+def rotate_targets(targets: dict[str, torch.Tensor], angle_rad: float) -> dict[str, torch.Tensor]:
+    """Rotate the direction and vertex targets about +z by angle_rad (from +x towards +y, as grid columns run)."""
+    cos, sin = float(np.cos(angle_rad)), float(np.sin(angle_rad))
+    rotated = dict(targets)
+    for name in ("direction", "vertex"):
+        if name in targets:
+            x, y, z = targets[name].unbind(-1)
+            rotated[name] = torch.stack([cos * x - sin * y, sin * x + cos * y, z], dim=-1)
+    return rotated
 
 
 class EpochPermutationSampler(Sampler[int]):
     """Random order of the rows, fixed by (seed, epoch), so a resumed run gets the same order."""
 
-    def __init__(self, n_rows: int, *, seed: int):
+    def __init__(self, n_rows: int, *, seed: int, azimuth_columns: int = 0):
+        """azimuth_columns: grid width W to draw a random azimuthal rotation of each row from; 0 rotates nothing."""
         self.n_rows = n_rows
         self.seed = seed
+        self.azimuth_columns = azimuth_columns
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __iter__(self):
-        order = np.random.default_rng([self.seed, self.epoch]).permutation(self.n_rows)
+        rng = np.random.default_rng([self.seed, self.epoch])
+        order = rng.permutation(self.n_rows)
+        if self.azimuth_columns > 1:
+            order = order + self.n_rows * rng.integers(0, self.azimuth_columns, self.n_rows)
         return iter(order.tolist())
 
     def __len__(self) -> int:

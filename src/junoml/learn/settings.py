@@ -36,6 +36,10 @@ class TrainingSettings:
     # Stop after this many epochs without a validation loss below the best minus min_delta.
     early_stopping_patience: int = 5
     early_stopping_min_delta: float = 0.0
+    # Rotate each training event about the detector axis by a random whole number of grid columns
+    # (the input rolled along W, direction and vertex targets rotated by the same angle). The
+    # detector is close to symmetric in azimuth, so this multiplies the training sample.
+    augment_azimuth: bool = False
     # Gradient norm clip; 0 disables clipping.
     grad_clip_norm: float = 1.0
     # Direction tasks: "vmf" (von Mises-Fisher NLL, the head also gives kappa) or "cosine".

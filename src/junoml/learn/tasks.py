@@ -67,7 +67,7 @@ def targets_from_table(task: str, table: pd.DataFrame, settings: TrainingSetting
         source: the file the table came from, named in errors.
     Raises:
         KeyError: a needed column is missing.
-        ValueError: a needed column holds nulls or labels outside 0, 1, 2.
+        ValueError: a needed column contains nulls, or labels lie outside 0, 1, 2.
     """
     check_task(task)
     needed = list(DIRECTION_COLUMNS) if task in DIRECTION_TASKS else ["label"]

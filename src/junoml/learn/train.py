@@ -104,7 +104,8 @@ def train_model(
 
     train_set = GridDataset(store, train_table["event_id"].to_numpy(), train_targets, normalisation)
     val_set = GridDataset(store, val_table["event_id"].to_numpy(), val_targets, normalisation)
-    sampler = EpochPermutationSampler(len(train_set), seed=seed)
+    azimuth_columns = int(store.shape[-1]) if settings.augment_azimuth else 0
+    sampler = EpochPermutationSampler(len(train_set), seed=seed, azimuth_columns=azimuth_columns)
     pin = device.type == "cuda"
     train_loader = make_loader(train_set, batch_size=settings.batch_size, num_workers=settings.num_workers, pin_memory=pin, sampler=sampler)
     val_loader = make_loader(val_set, batch_size=settings.eval_batch_size, num_workers=settings.num_workers, pin_memory=pin)
@@ -125,6 +126,11 @@ def train_model(
     fingerprint = _fingerprint(fingerprint_inputs)
     state = _initial_state(network)
     checkpoint_path = out_dir / CHECKPOINT_NAME
+    if checkpoint_path.exists() and _finished_elsewhere(checkpoint_path, fingerprint):
+        # A finished training of another setup holds no work to resume: a config change reruns
+        # the rule, and the new training starts from scratch.
+        log.info("%s belongs to a finished training of another setup; training from scratch", checkpoint_path)
+        checkpoint_path.unlink()
     if checkpoint_path.exists():
         state = _resume(checkpoint_path, fingerprint, fingerprint_inputs, network, optimizer, scheduler)
 
@@ -339,6 +345,12 @@ def _restore_rng_states(states: dict) -> None:
     np.random.set_state((numpy_state["name"], numpy_state["keys"].numpy().astype(np.uint32), numpy_state["pos"], numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
     python_state = states["python"]
     random.setstate((python_state["version"], tuple(python_state["internal"]), python_state["gauss_next"]))
+
+
+def _finished_elsewhere(path: Path, fingerprint: str) -> bool:
+    """Return whether the checkpoint at path records a finished training with another fingerprint."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    return bool(checkpoint.get("finished")) and checkpoint.get("fingerprint") != fingerprint
 
 
 def _write_checkpoint(path: Path, state: dict, fingerprint: str, fingerprint_inputs: dict, network, optimizer, scheduler) -> None:

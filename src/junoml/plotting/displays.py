@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.colors import LogNorm
 
+from junoml.grid.gridder import event_t0_ns
 from junoml.plotting.event_display import plot_event_display
 from junoml.plotting.style import CLASS_LABELS, CLASS_NAMES, PlotParams, apply_style
 
@@ -50,11 +51,13 @@ def read_event_hits(path: str | os.PathLike, event_id: int) -> pd.DataFrame:
 
 
 def time_bin_start_ns(hit_time_ns: np.ndarray) -> float:
-    """Return the start (ns) of the first time bin: the 1% quantile of the hit times, as in plot_event_display.
+    """Return the start (ns) of the first time bin: the grid's event time t0, as in plot_event_display.
 
-    The quantile, unlike the earliest hit, is not set by the dark-noise pulses before the event.
+    t0 starts the first window that dark noise alone does not fill, so dark pulses before the event
+    do not set it; without such a window the first hit is used.
     """
-    return float(np.quantile(hit_time_ns, 0.01))
+    t0 = event_t0_ns(hit_time_ns)
+    return t0 if np.isfinite(t0) else float(np.min(hit_time_ns))
 
 
 def charge_per_pmt(hits: pd.DataFrame, n_pmts: int) -> np.ndarray:

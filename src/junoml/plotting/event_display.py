@@ -12,6 +12,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
+from junoml.grid.gridder import event_t0_ns  # noqa: E402
 from junoml.io.atomic import atomic_output  # noqa: E402
 
 
@@ -30,10 +31,11 @@ def plot_event_display(
     """Draw one event on theta-phi maps of the PMTs and save it as an image.
 
     The top rows show the charge (p.e.) per PMT in `n_time_panels` consecutive bins of
-    `time_bin_ns`, starting at the 1% quantile of the hit times (so that early dark counts do not
-    set the start); the bottom panel shows the total charge per PMT as the marker size and the
-    first-hit time as the colour (range: 2-98% quantiles). Colour maps are viridis and cividis, which read in grey and for
-    colour-blind viewers.
+    `time_bin_ns`, starting at the event time t0 of the grid (the first window of hits that dark
+    noise alone does not fill; the first hit when no window passes). One colour scale spans the
+    largest charge of a PMT in any panel. The bottom panel shows the total charge per PMT as the
+    marker size and the first-hit time as the colour, over the time span of the panels. Colour
+    maps are viridis and cividis, which read in grey and for colour-blind viewers.
     """
     if n_time_panels < 1 or not time_bin_ns > 0:
         raise ValueError(f"n_time_panels must be >= 1 and time_bin_ns > 0, got {n_time_panels} and {time_bin_ns}")
@@ -47,19 +49,25 @@ def plot_event_display(
     phi = pmts["phi_deg"].to_numpy()
     n_pmts = len(pmts)
 
-    t_start = float(np.quantile(hit_time_ns, 0.01)) if hit_time_ns.size else 0.0
+    t_start = event_t0_ns(hit_time_ns)
+    if not np.isfinite(t_start):
+        t_start = float(hit_time_ns.min()) if hit_time_ns.size else 0.0
+    panel_charges = []
+    for panel in range(n_time_panels):
+        low = t_start + panel * time_bin_ns
+        in_bin = (hit_time_ns >= low) & (hit_time_ns < low + time_bin_ns)
+        panel_charges.append(np.bincount(pmt_id[in_bin], weights=charge_pe[in_bin], minlength=n_pmts))
+
     n_cols = min(n_time_panels, 4)
     n_rows = int(np.ceil(n_time_panels / n_cols))
     fig = plt.figure(figsize=(3.2 * n_cols, 2.4 * n_rows + 4.2), constrained_layout=True)
     grid = fig.add_gridspec(n_rows + 2, n_cols)
-    charge_max = max(float(charge_pe.max()) if charge_pe.size else 1.0, 1.0)
+    charge_max = max(max(float(charge.max()) for charge in panel_charges), 1.0)
     norm = LogNorm(vmin=0.5, vmax=charge_max)
     scatter = None
-    for panel in range(n_time_panels):
+    for panel, charge in enumerate(panel_charges):
         ax = fig.add_subplot(grid[panel // n_cols, panel % n_cols])
         low = t_start + panel * time_bin_ns
-        in_bin = (hit_time_ns >= low) & (hit_time_ns < low + time_bin_ns)
-        charge = np.bincount(pmt_id[in_bin], weights=charge_pe[in_bin], minlength=n_pmts)
         lit = charge > 0
         ax.scatter(phi, theta, s=0.3, c="0.85", rasterized=True)
         scatter = ax.scatter(phi[lit], theta[lit], s=2.0, c=charge[lit], cmap="viridis", norm=norm, rasterized=True)
@@ -74,8 +82,8 @@ def plot_event_display(
     np.minimum.at(first, pmt_id, hit_time_ns)
     lit = total > 0
     size = 0.5 + 8.0 * np.sqrt(total[lit] / max(total.max(), 1e-9))
-    # The colour range spans the 2-98% quantiles, so that isolated dark counts do not set it.
-    low, high = np.quantile(first[lit], [0.02, 0.98]) if lit.any() else (0.0, 1.0)
+    # The colour range spans the panels' time range, so that isolated dark counts do not set it.
+    low, high = t_start, t_start + n_time_panels * time_bin_ns
     ax.scatter(phi, theta, s=0.3, c="0.85", rasterized=True)
     points = ax.scatter(phi[lit], theta[lit], s=size, c=first[lit], cmap="cividis", vmin=low, vmax=high,
                         rasterized=True)
