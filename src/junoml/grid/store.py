@@ -82,10 +82,9 @@ class GridShardWriter:
             if (values[self._log1p] < 0).any():
                 raise ValueError(f"event {event_id}: negative charge in the grid; charges must be >= 0 p.e.")
             values[self._log1p] = np.log1p(values[self._log1p])
-        encoded = values.astype(STORE_DTYPE)
-        if not np.isfinite(encoded).all():
+        if not np.isfinite(values).all() or np.abs(values).max(initial=0.0) > np.finfo(STORE_DTYPE).max:
             raise ValueError(f"event {event_id}: a grid value is NaN or beyond the float16 range (65504) after encoding")
-        frame = self._compressor.compress(np.ascontiguousarray(encoded).tobytes())
+        frame = self._compressor.compress(np.ascontiguousarray(values.astype(STORE_DTYPE)).tobytes())
         self._file.write(frame)
         self._rows.append({"event_id": int(event_id), "offset": self._offset, "nbytes": len(frame), **columns})
         self._offset += len(frame)
