@@ -2,8 +2,8 @@
 
 Threshold on the quick test split: the muon_direction median opening angle of r2plus1d stays below
 45 degrees (an isotropic guess has a median of 90). The other models and tasks are checked for
-complete, finite metrics; their quick-study values, some of which do not yet beat the reference
-guesses, are recorded in docs/results.md.
+complete, finite metrics. docs/results.md records their quick-study values, some of which do not
+yet beat the reference guesses.
 """
 
 import json

@@ -112,8 +112,8 @@ def sample_size(config: dict, sample: str) -> int:
     An explicit samples.{sample}.n_events wins. Otherwise the size follows from the split sizes
     N = train + val + test over B energy bins: (N * simulation_margin + 3 * sqrt(N * B)) /
     selection_efficiency. The square-root term covers a three-sigma downward fluctuation of the
-    N / B events that each bin needs, so small studies fill their bins as reliably as large ones;
-    the efficiency is the expected fraction of events that pass the trigger and the selection.
+    N / B events that each bin needs, so small studies fill their bins as reliably as large ones.
+    The efficiency is the expected fraction of events that pass the trigger and the selection.
     """
     sample_cfg = config["samples"][sample]
     if sample_cfg.get("n_events") is not None:

@@ -105,13 +105,13 @@ def _prepare_track_fit(model_dir: Path, out_log, params: dict) -> dict:
 
 def read_features(paths: Sequence[str | os.PathLike], event_ids: np.ndarray) -> pd.DataFrame:
     """Return the feature rows of the given events, in the order of event_ids."""
-    wanted = pd.Index(event_ids)
+    requested = pd.Index(event_ids)
     parts = []
     for path in paths:
         table = pd.read_parquet(path)
-        parts.append(table[table["event_id"].isin(wanted)])
+        parts.append(table[table["event_id"].isin(requested)])
     features = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["event_id"])
-    missing = wanted.difference(features["event_id"])
+    missing = requested.difference(features["event_id"])
     if len(missing):
         raise ValueError(f"{len(missing)} split events (first event_id {int(missing[0])}) have no features; rerun the features rule")
     return features.set_index("event_id").loc[event_ids].reset_index()

@@ -6,7 +6,7 @@ events are the triggered ones with the task's target columns present (and, for `
 bin. The remainder N % n_bins goes one event each to the lowest bins. Within a bin, the
 candidates (sorted by event_id) are shuffled with a generator seeded from (seed, task, bin), so
 the same events and seed give the same split whatever the order of the input files.
-With `class_balance` (flavour), each split of a bin holds equal numbers of each class, the
+With `class_balance` (flavour), each split of a bin contains equal numbers of each class, the
 remainder going one event each to the lowest labels.
 """
 

@@ -13,7 +13,7 @@ ELECTRON_MASS_MEV = 0.51099895  # PDG 2024
 BETHE_K_MEV_CM2_MOL = 0.307075
 FINE_STRUCTURE = 1.0 / 137.035999  # PDG 2024
 # Lower validity limits of the stopping-power formulas (estimate from PDG, Passage of particles
-# through matter: Bethe-Bloch holds down to beta*gamma of about 0.05; the electron formula is used
+# through matter: Bethe-Bloch is valid down to beta*gamma of about 0.05; the electron formula is used
 # down to 10 keV).
 MIN_BETA_GAMMA = 0.05
 MIN_ELECTRON_KINETIC_MEV = 0.01

@@ -97,7 +97,7 @@ class HondaTable:
         Returns m^-2 s^-1 sr^-1 GeV^-1 with shape energy_gev.shape + (n_bins,).
         """
         if pdg not in self.flux:
-            raise ValueError(f"no flux table for pdg {pdg}; the table holds {sorted(self.flux)}")
+            raise ValueError(f"no flux table for pdg {pdg}; the table contains {sorted(self.flux)}")
         log_energy = np.log(np.atleast_1d(np.asarray(energy_gev, dtype=float)))
         log_flux = np.log(self.flux[pdg])
         table_log_energy = np.log(self.energy_gev)

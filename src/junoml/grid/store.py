@@ -206,7 +206,7 @@ class GridStore:
             raise GridStoreError(f"{self._grid_paths[shard]}: event {event_id} cannot be decompressed ({error}); regrid this chunk") from None
         values = np.frombuffer(raw, dtype=STORE_DTYPE)
         if values.size != int(np.prod(self.shape)):
-            raise GridStoreError(f"{self._grid_paths[shard]}: event {event_id} holds {values.size} values, the metadata shape {self.shape} needs {int(np.prod(self.shape))}")
+            raise GridStoreError(f"{self._grid_paths[shard]}: event {event_id} contains {values.size} values, but the metadata shape {self.shape} needs {int(np.prod(self.shape))}")
         tensor = values.reshape(self.shape).astype(np.float32)
         if self._log1p.any():
             tensor[self._log1p] = np.expm1(tensor[self._log1p])

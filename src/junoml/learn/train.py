@@ -127,8 +127,8 @@ def train_model(
     state = _initial_state(network)
     checkpoint_path = out_dir / CHECKPOINT_NAME
     if checkpoint_path.exists() and _finished_elsewhere(checkpoint_path, fingerprint):
-        # A finished training of another setup holds no work to resume: a config change reruns
-        # the rule, and the new training starts from scratch.
+        # A finished training of another setup has no work left to resume. A config change reruns
+        # the rule, so the new training starts from scratch.
         log.info("%s belongs to a finished training of another setup; training from scratch", checkpoint_path)
         checkpoint_path.unlink()
     if checkpoint_path.exists():

@@ -54,7 +54,7 @@ def time_bin_start_ns(hit_time_ns: np.ndarray) -> float:
     """Return the start (ns) of the first time bin: the grid's event time t0, as in plot_event_display.
 
     t0 starts the first window that dark noise alone does not fill, so dark pulses before the event
-    do not set it; without such a window the first hit is used.
+    do not set it. Without such a window the first hit is used.
     """
     t0 = event_t0_ns(hit_time_ns)
     return t0 if np.isfinite(t0) else float(np.min(hit_time_ns))

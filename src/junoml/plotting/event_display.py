@@ -31,8 +31,8 @@ def plot_event_display(
     """Draw one event on theta-phi maps of the PMTs and save it as an image.
 
     The top rows show the charge (p.e.) per PMT in `n_time_panels` consecutive bins of
-    `time_bin_ns`, starting at the event time t0 of the grid (the first window of hits that dark
-    noise alone does not fill; the first hit when no window passes). One colour scale spans the
+    `time_bin_ns`. They start at the event time t0 of the grid, the first window of hits that dark
+    noise alone does not fill, or at the first hit when no window passes. One colour scale spans the
     largest charge of a PMT in any panel. The bottom panel shows the total charge per PMT as the
     marker size and the first-hit time as the colour, over the time span of the panels. Colour
     maps are viridis and cividis, which read in grey and for colour-blind viewers.
