@@ -13,12 +13,13 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 state_dir="${JUNOML_SLURM_STATE_DIR:-/var/lib/junoml-slurm}"
 slurm_conf=/etc/slurm/slurm.conf
 marker="# One-node Slurm 22.05 cluster on 127.0.0.1 for tests/test_slurm.py"
-# Memory the node declares to Slurm. Slurm does not enforce it here (no cgroups); it only has to
-# hold the largest mem_mb that a rule requests, whatever the machine has.
-declared_memory_mb="${JUNOML_SLURM_MEMORY_MB:-65536}"
-# CPUs the node declares: enough for the cpus_per_gpu that slurm/profile.yaml requests for training.
-# The test profile's `jobs` limit, not Slurm, keeps the real load near the machine's cores.
-declared_cpus="${JUNOML_SLURM_CPUS:-16}"
+# Memory and CPUs the node declares to Slurm. Slurm does not enforce them here (no cgroups). They
+# only have to hold the requests of every job that the test profile's `jobs` limit lets run at
+# once: 10 jobs of at most 8000 MB, and six trainings of 8 cores (cpus_per_gpu of
+# slurm/profile.yaml) next to CPU jobs of up to 8 threads. The `jobs` limit, not Slurm, keeps the
+# real load near the machine's cores.
+declared_memory_mb="${JUNOML_SLURM_MEMORY_MB:-131072}"
+declared_cpus="${JUNOML_SLURM_CPUS:-64}"
 
 stop_daemons() {
     local name pid_file pid
@@ -28,6 +29,11 @@ stop_daemons() {
         if [ -f "$pid_file" ]; then
             pid="$(cat "$pid_file")"
             if kill "$pid" 2>/dev/null; then
+                # A daemon that is still shutting down holds its port, so a restart waits for it.
+                for _ in $(seq 1 50); do
+                    kill -0 "$pid" 2>/dev/null || break
+                    sleep 0.2
+                done
                 echo "slurm-setup: stopped $name (pid $pid)"
             fi
             rm -f "$pid_file"
@@ -78,13 +84,14 @@ mkdir -p /run/munge /var/log/munge /var/lib/munge
 chown munge:munge /run/munge /var/log/munge /var/lib/munge
 su -s /bin/sh munge -c /usr/sbin/munged
 
-slurmctld
+# -c clears the saved state of an earlier start (job records, a node drained by an older gres.conf).
+slurmctld -c
 slurmd -N localhost
 
 # The node turns idle once slurmd has registered with slurmctld (about a second).
 for _ in $(seq 1 30); do
     if sinfo --noheader --nodes=localhost --format=%t 2>/dev/null | grep -qx idle; then
-        echo "slurm-setup: one-node Slurm cluster up ($declared_cpus CPUs, 1 stand-in GPU, partitions cpu and gpu)"
+        echo "slurm-setup: one-node Slurm cluster up ($declared_cpus CPUs, 6 stand-in GPUs, partitions cpu and gpu)"
         exit 0
     fi
     sleep 1

@@ -10,6 +10,16 @@ from workflow_runner import REPO, snakemake
 TINY_CONFIG = REPO / "tests" / "config" / "tiny.yaml"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Run tests/test_slurm.py last, keeping the order of everything else.
+
+    Its local reference run is then the tiny_run of the earlier end-to-end tests, and the Slurm
+    daemons it stops at its end are not missed by later Snakemake starts: with the Slurm plugin
+    installed, each start waits about 9 s for a controller that is gone.
+    """
+    items.sort(key=lambda item: item.path.name == "test_slurm.py")
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
     """Run `snakemake --cores 2` on tests/config/tiny.yaml once per test session; return its working directory.

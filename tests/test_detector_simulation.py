@@ -118,6 +118,23 @@ def test_muon_event_triggers_and_is_contained(detector):
     assert result.contained
 
 
+def test_stopped_muon_adds_decay_light(detector):
+    # A 300 MeV mu+ stops after about 1.3 m and always decays; its Michel positron deposits up to
+    # 52.83 MeV (plus annihilation) after the muon's 300 MeV.
+    muon = Particle(-13, 300.0, (0.0, 0.0, 0.0), (0.0, 0.0, 1.0))
+    segments, exited, _ = detector.particle_segments(muon, np.random.default_rng(3))
+    later = segments.t_ns > 10.0
+    assert not exited
+    assert 0.0 < segments.edep_mev[later].sum() <= 52.83 + 1.022
+
+
+def test_exiting_muon_has_no_decay(detector):
+    muon = Particle(13, 3000.0, (0.0, 0.0, 16000.0), (0.0, 0.0, 1.0))
+    segments, exited, _ = detector.particle_segments(muon, np.random.default_rng(4))
+    assert exited
+    assert segments.t_ns.max() < 10.0
+
+
 def test_exiting_muon_not_contained(detector):
     muon = Particle(13, 3000.0, (0.0, 0.0, 16000.0), (0.0, 0.0, 1.0))
     result = detector.simulate_event([muon], np.random.default_rng(8))

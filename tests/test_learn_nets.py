@@ -168,6 +168,19 @@ def test_time_integrated_input_hand_case():
     assert maps[1, 1, 1] == 0.0
 
 
+def test_time_integrated_input_takes_first_hit_time_channel():
+    normalisation = Normalisation(
+        channel_names=("charge", "first_hit_time"), charge_channels=(0,), time_channels=(1,), time_bin_ns=8.0, n_time_bins=4, time_integrate=True
+    )
+    tensor = np.zeros((2, 4, 2, 3), dtype=np.float32)
+    tensor[0, 1, 0, 0], tensor[1, 1, 0, 0] = 2.0, 9.5
+    tensor[0, 3, 0, 0], tensor[1, 3, 0, 0] = 1.0, 30.0
+    maps = normalisation.apply(tensor)
+    # The earliest hit of the first bin with charge, 9.5 ns, over a 32 ns window.
+    assert maps[1, 0, 0] == pytest.approx(9.5 / 32.0)
+    assert maps[1, 1, 1] == 0.0
+
+
 def test_normalisation_log1p_charge_and_scaled_time():
     normalisation = Normalisation(
         channel_names=("charge_pe", "first_hit_time_ns"), charge_channels=(0,), time_channels=(1,), time_bin_ns=8.0, n_time_bins=4, time_integrate=False

@@ -1,26 +1,26 @@
-"""The quick study (config/quick.yaml) runs end to end, and the (2+1)D net learns the muon direction.
+"""The quick study (config/quick.yaml) runs end to end, and its models beat the reference guesses.
 
-Threshold on the quick test split: the muon_direction median opening angle of r2plus1d stays below
-45 degrees (an isotropic guess has a median of 90). The other models and tasks are checked for
-complete, finite metrics. docs/results.md records their quick-study values, some of which do not
-yet beat the reference guesses.
+Thresholds on the quick test splits: a muon_direction median opening angle below 45 degrees for
+the three nets (an isotropic guess has a median of 90), and a flavour accuracy at least 5 points
+above the rate of the most frequent class in the test split for r2plus1d and the boosted trees.
+Every model of every task is checked for complete, finite metrics; docs/results.md records every
+value.
 """
 
 import json
 import math
 
+import pandas as pd
 import pytest
 
-from workflow_runner import REPO, snakemake
+from workflow_runner import REPO, merged_config, snakemake
 
 pytestmark = [pytest.mark.quick, pytest.mark.slow]
 
 QUICK_CONFIG = REPO / "config" / "quick.yaml"
-TASK_MODELS = {
-    "muon_direction": ("r2plus1d", "conv3d", "cnn2d", "track_fit"),
-    "flavour": ("r2plus1d", "conv3d", "cnn2d", "bdt"),
-    "nu_direction": ("r2plus1d", "conv3d", "cnn2d", "track_fit"),
-}
+TASK_MODELS = {task: tuple(settings["models"]) for task, settings in merged_config(QUICK_CONFIG)["tasks"].items()}
+MUON_MEDIAN_LIMIT_DEG = 45.0
+FLAVOUR_MARGIN = 0.05
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +34,20 @@ def read_metrics(workdir, task, model) -> dict:
     return json.loads((workdir / f"results/eval/{task}/{model}/metrics.json").read_text())
 
 
-def test_r2plus1d_muon_direction_beats_isotropic_guess(quick_run):
-    median = read_metrics(quick_run, "muon_direction", "r2plus1d")["pooled"]["opening_angle_median_deg"]
-    assert median < 45.0
+@pytest.mark.parametrize("model", ["r2plus1d", "conv3d", "cnn2d"])
+def test_muon_direction_beats_isotropic_guess(quick_run, model):
+    median = read_metrics(quick_run, "muon_direction", model)["pooled"]["opening_angle_median_deg"]
+    assert median < MUON_MEDIAN_LIMIT_DEG
+
+
+# cnn2d misses this target in the quick study (docs/results.md): its time-integrated maps merge the
+# delayed Michel-electron light, the clearest nu_mu CC signature, into the total charge.
+@pytest.mark.parametrize("model", ["r2plus1d", "bdt"])
+def test_flavour_beats_majority_class(quick_run, model):
+    labels = pd.read_parquet(quick_run / "results/splits/flavour/test.parquet")["label"]
+    majority = labels.value_counts(normalize=True).max()
+    accuracy = read_metrics(quick_run, "flavour", model)["pooled"]["accuracy"]
+    assert accuracy >= majority + FLAVOUR_MARGIN
 
 
 @pytest.mark.parametrize("task,model", [(task, model) for task, models in TASK_MODELS.items() for model in models])

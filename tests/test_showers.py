@@ -7,7 +7,7 @@ import pytest
 
 from junoml.detector.medium import LiquidScintillator
 from junoml.detector.particles import Particle
-from junoml.detector.showers import ShowerParams, em_shower, em_shower_segments, hadron_segments
+from junoml.detector.showers import ShowerParams, em_shower, em_shower_segments, hadron_segments, stopped_muon_decay
 
 MEDIUM = LiquidScintillator()
 PARAMS = ShowerParams()
@@ -161,3 +161,41 @@ def test_dis_event_deposition_fast():
     for p in particles:
         hadron_segments(p, MEDIUM, rng)
     assert time.perf_counter() - started < 1.0
+
+
+def decays(pdg, n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [stopped_muon_decay(pdg, np.zeros(3), 100.0, rng) for _ in range(n)]
+
+
+def test_stopped_mu_plus_always_decays_to_positron():
+    assert {d.pdg for d in decays(-13, 500)} == {-11}
+
+
+def test_stopped_mu_plus_mean_life():
+    times = np.array([d.time_ns for d in decays(-13, 20000)]) - 100.0
+    assert times.mean() == pytest.approx(PARAMS.muon_lifetime_ns, rel=0.03)
+
+
+def test_stopped_mu_minus_capture_fraction():
+    products = decays(13, 20000, seed=1)
+    captured = sum(d is None for d in products) / len(products)
+    expected = 1.0 - PARAMS.muon_minus_carbon_lifetime_ns / PARAMS.muon_lifetime_ns
+    assert captured == pytest.approx(expected, abs=0.006)
+
+
+def test_stopped_mu_minus_decays_to_electron_with_carbon_mean_life():
+    products = [d for d in decays(13, 20000, seed=2) if d is not None]
+    assert {d.pdg for d in products} == {11}
+    assert np.mean([d.time_ns for d in products]) - 100.0 == pytest.approx(PARAMS.muon_minus_carbon_lifetime_ns, rel=0.03)
+
+
+def test_michel_energy_mean_is_seven_tenths_of_endpoint():
+    # The spectrum x^2 (3 - 2x) has mean 0.7 in x = E / endpoint.
+    energies = np.array([d.kinetic_energy_mev for d in decays(-13, 20000, seed=3)])
+    assert energies.mean() == pytest.approx(0.7 * PARAMS.michel_endpoint_mev, rel=0.01)
+
+
+def test_stopped_muon_decay_rejects_other_particles():
+    with pytest.raises(ValueError, match="not a muon"):
+        stopped_muon_decay(211, np.zeros(3), 0.0, np.random.default_rng(0))

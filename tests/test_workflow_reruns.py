@@ -114,6 +114,18 @@ def test_r2plus1d_width_reruns_it_and_its_conv3d_twin(tiny_run, tmp_path):
     assert planned == expected_jobs(train=6, evaluate=6, plots=3, tables=3)
 
 
+def test_model_training_key_reruns_only_that_model(tiny_run, tmp_path):
+    change = {"models": {"cnn2d": {"training": {"max_epochs": 3}}}}
+    planned = planned_after_change(tiny_run, tmp_path, change)
+    assert planned == expected_jobs(train=3, evaluate=3, plots=3, tables=3)
+
+
+def test_r2plus1d_training_key_leaves_its_conv3d_twin(tiny_run, tmp_path):
+    change = {"models": {"r2plus1d": {"training": {"learning_rate": 2.0e-3}}}}
+    planned = planned_after_change(tiny_run, tmp_path, change)
+    assert planned == expected_jobs(train=3, evaluate=3, plots=3, tables=3)
+
+
 def test_plot_option_reruns_only_plots(tiny_run, tmp_path):
     planned = planned_after_change(tiny_run, tmp_path, {"plots": {"n_opening_angle_bins": 30}})
     assert planned == expected_jobs(plots=3)

@@ -70,16 +70,7 @@ def train_job(task: str, model: str, *, inputs: dict, out_summary: str | os.Path
     model_dir = Path(out_summary).parent
     model_dir.mkdir(parents=True, exist_ok=True)
     if model in NET_MODELS:
-        from junoml.learn.train import train_model
-
-        summary = train_model(
-            task,
-            model,
-            grid_prefixes=shard_prefixes(inputs["grid"]),
-            split_dir=Path(inputs["train"]).parent,
-            out_dir=model_dir,
-            params={"seed": params["seed"], "models": params["model"], "training": params["training"]},
-        )
+        summary = _train_net(task, model, model_dir, inputs, params)
         summary["model_file"] = "model.pt"
     elif model == "track_fit":
         summary = _prepare_track_fit(model_dir, out_log, params)
@@ -90,6 +81,29 @@ def train_job(task: str, model: str, *, inputs: dict, out_summary: str | os.Path
     summary.update({"task": task, "model": model})
     _write_json(out_summary, summary)
     return summary
+
+
+def _train_net(task: str, model: str, model_dir: Path, inputs: dict, params: dict) -> dict:
+    """Train a network in this process, or in training.n_gpus processes started by torchrun."""
+    from junoml.learn.distributed import launch_torchrun
+    from junoml.learn.runtime import select_device
+    from junoml.learn.settings import TrainingSettings
+    from junoml.learn.train import train_model
+
+    kwargs = {
+        "grid_prefixes": [str(prefix) for prefix in shard_prefixes(inputs["grid"])],
+        "split_dir": str(Path(inputs["train"]).parent),
+        "out_dir": str(model_dir),
+        "params": {"seed": params["seed"], "models": params["model"], "training": params["training"]},
+    }
+    settings = TrainingSettings.from_dict(params["training"])
+    if settings.n_gpus == 1:
+        return train_model(task, model, **kwargs)
+    # One process per GPU; on a machine without CUDA (device cpu, or auto and on_missing_gpu warn)
+    # the processes train on the CPU and talk through gloo.
+    device = select_device(settings.device, on_missing_gpu=settings.on_missing_gpu, key="training").type
+    log.info("training %s/%s with %d data-parallel processes on %s", task, model, settings.n_gpus, device)
+    return launch_torchrun("junoml.learn.train:train_model", {"task": task, "model": model, **kwargs}, n_processes=settings.n_gpus, device=device)
 
 
 def _prepare_track_fit(model_dir: Path, out_log, params: dict) -> dict:

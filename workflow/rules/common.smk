@@ -121,12 +121,16 @@ def task_settings(wildcards):
     return settings
 
 
+def architecture_section(model):
+    """The `models.<model>` section without its `training` keys, which reach the job as training settings."""
+    return {key: value for key, value in config.get("models", {}).get(model, {}).items() if key != "training"}
+
+
 def model_settings(wildcards):
     """The architecture settings of one model; conv3d's widths follow from r2plus1d's."""
-    models = config.get("models", {})
-    settings = {wildcards.model: models.get(wildcards.model, {})}
+    settings = {wildcards.model: architecture_section(wildcards.model)}
     if wildcards.model == "conv3d":
-        settings["r2plus1d"] = models.get("r2plus1d", {})
+        settings["r2plus1d"] = architecture_section("r2plus1d")
     if wildcards.model in ("track_fit", "bdt"):
         settings["baselines"] = config.get("baselines", {})
         settings["photon_speed_mm_per_ns"] = config["detector"]["photon_speed_mm_per_ns"]
@@ -134,10 +138,16 @@ def model_settings(wildcards):
     return settings
 
 
+def training_processes(wildcards):
+    """Data-parallel processes of a network's train job: its training settings' n_gpus (default 1)."""
+    return training_settings(wildcards).get("n_gpus", 1)
+
+
 def training_threads(wildcards):
-    """CPU threads of a train job: training.cpu_threads for the nets when set, else 8 (capped by --cores)."""
+    """CPU threads of a train job: per process training.cpu_threads for the nets when set, else 8, times
+    training.n_gpus processes (capped by --cores)."""
     if is_net(wildcards.model):
-        return config.get("training", {}).get("cpu_threads") or 8
+        return (training_settings(wildcards).get("cpu_threads") or 8) * training_processes(wildcards)
     return 1 if wildcards.model == "track_fit" else 8
 
 
@@ -149,12 +159,16 @@ def evaluation_threads(wildcards):
 
 
 def gpus_of_model(wildcards):
-    """GPUs that a train job requests: one for the nets, none for the baselines."""
-    return 1 if is_net(wildcards.model) else 0
+    """GPUs that a train job requests: training.n_gpus (default 1) for the nets, none for the baselines."""
+    return training_processes(wildcards) if is_net(wildcards.model) else 0
 
 
 def training_settings(wildcards):
-    return config.get("training", {}) if is_net(wildcards.model) else {}
+    """The training section of a network, with its `models.<model>.training` keys merged over it."""
+    if not is_net(wildcards.model):
+        return {}
+    own = config.get("models", {}).get(wildcards.model, {}).get("training", {})
+    return {**config.get("training", {}), **own}
 
 
 # ---- targets ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import pandas as pd
 
 from junoml.baselines.features import extract_features
+from junoml.baselines.hits import read_hit_table
 from junoml.baselines.params import FeatureParams, TrackFitParams
 from junoml.io.atomic import atomic_output
 from junoml.jobs import baseline_config
@@ -17,7 +18,7 @@ config = baseline_config(
     }
 )
 features = extract_features(
-    pd.read_parquet(snakemake.input.hits),
+    read_hit_table(snakemake.input.hits),
     pd.read_parquet(snakemake.input.events),
     pd.read_parquet(snakemake.input.geometry),
     FeatureParams.from_config(config),

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 HIT_COLUMNS = ("event_id", "pmt_id", "hit_time_ns", "charge_pe")
 GEOMETRY_COLUMNS = ("pmt_id", "x_mm", "y_mm", "z_mm")
@@ -115,6 +116,26 @@ def event_slices(event_id: np.ndarray) -> dict[int, slice]:
     return {int(event_id[start]): slice(int(start), int(stop)) for start, stop in zip(starts, stops)}
 
 
+def read_hit_table(path: str, *, event_ids: list[int] | None = None) -> pd.DataFrame:
+    """Read the hit columns of one chunk's hit table, all events or those in event_ids.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the file is not readable Parquet or lacks a hit column; both name the file and the fix.
+    """
+    filters = None if event_ids is None else [("event_id", "in", list(event_ids))]
+    try:
+        return pd.read_parquet(path, columns=list(HIT_COLUMNS), filters=filters)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"hit table {path} not found; run the hits_to_parquet rule for its chunk") from error
+    except (pa.ArrowInvalid, OSError) as error:
+        reason = " ".join(str(error).split())
+        raise ValueError(
+            f"hit table {path} cannot be read ({reason}); it needs the columns {list(HIT_COLUMNS)} "
+            "(docs/contracts.md); delete it and rerun the hits_to_parquet rule for its chunk"
+        ) from error
+
+
 def read_split_hits(split: pd.DataFrame, hits_path_template: str) -> pd.DataFrame:
     """Read the pulses of the events of a split from their chunks' hit tables.
 
@@ -128,13 +149,7 @@ def read_split_hits(split: pd.DataFrame, hits_path_template: str) -> pd.DataFram
     for chunk, rows in split.groupby("chunk", sort=True):
         path = hits_path_template.format(chunk=f"{int(chunk):04d}")
         event_ids = rows["event_id"].to_numpy(np.int64).tolist()
-        try:
-            table = pd.read_parquet(path, columns=list(HIT_COLUMNS), filters=[("event_id", "in", event_ids)])
-        except FileNotFoundError as error:
-            raise FileNotFoundError(
-                f"hit table {path} of chunk {int(chunk)} not found; run the hits_to_parquet step for it"
-            ) from error
-        tables.append(table)
+        tables.append(read_hit_table(path, event_ids=event_ids))
     if not tables:
         dtypes = {"event_id": "int64", "pmt_id": "int32", "hit_time_ns": "float32", "charge_pe": "float32"}
         return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in dtypes.items()})

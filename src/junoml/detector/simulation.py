@@ -117,8 +117,14 @@ class Detector:
         if abs(pdg) == 13 or (abs(pdg) == 11 and particle.kinetic_energy_mev < p.electron_tracking_max_mev):
             track = propagate_charged(particle, mass_mev=particle_mass_mev(pdg), charge=particle_charge(pdg),
                                       medium=self.medium, rng=rng, step_mm=p.tracking_step_mm)
-            length = track.path_length_mm if abs(pdg) == 13 else math.nan
-            return track.segments, track.exited, length
+            if abs(pdg) != 13:
+                return track.segments, track.exited, math.nan
+            segments = track.segments
+            if not track.exited:
+                decay = _shower_function("stopped_muon_decay")(pdg, track.end_position_mm, track.end_time_ns, rng)
+                if decay is not None:
+                    segments = Segments.concatenate([segments, self.particle_segments(decay, rng)[0]])
+            return segments, track.exited, track.path_length_mm
         if pdg in EM_SHOWER_PDGS:
             function = _shower_function("em_shower_segments")
             return function(particle, self.medium, rng), False, math.nan

@@ -24,6 +24,7 @@ import time
 import numba
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from junoml.grid.projection import PROJECTIONS, Projection, make_projection
@@ -290,12 +291,15 @@ def grid_chunk(
         mean compressed bytes per event, seconds and events per second.
     Raises:
         GridInputError: the hit table contains an event that the events table lacks, or its
-            events are not in the events table's order.
+            events are not in the events table's order; a table is not readable Parquet or
+            lacks a column.
+        FileNotFoundError: the hit or events table does not exist.
     """
     started = time.perf_counter()
     options = GridOptions.from_config(grid)
     gridder = EventGridder(pmts, options)
-    events = pq.read_table(events_path, columns=["event_id"]).column("event_id").to_numpy()
+    events_file = _open_table(events_path, "events", ["event_id"])
+    events = _read_row_groups(events_file, events_path, "events", ["event_id"], range(events_file.num_row_groups)).column("event_id").to_numpy()
     if len(np.unique(events)) != len(events):
         raise GridInputError(f"{events_path}: event_id values repeat; rerun the ingest rule for this chunk")
     meta = {**gridder.meta(), "chunk": os.path.basename(os.fspath(out_prefix))}
@@ -348,9 +352,10 @@ def grid_chunk(
 
 def _iter_hit_events(hits_path: str | os.PathLike):
     """Yield (event_id, pmt_id, hit_time_ns, charge_pe) per event, one row group in memory at a time."""
-    parquet = pq.ParquetFile(hits_path)
+    columns = ["event_id", "pmt_id", "hit_time_ns", "charge_pe"]
+    parquet = _open_table(hits_path, "hit", columns)
     for group in range(parquet.num_row_groups):
-        table = parquet.read_row_group(group, columns=["event_id", "pmt_id", "hit_time_ns", "charge_pe"])
+        table = _read_row_groups(parquet, hits_path, "hit", columns, [group])
         event_id = table.column("event_id").to_numpy()
         pmt_id = table.column("pmt_id").to_numpy()
         hit_time = table.column("hit_time_ns").to_numpy()
@@ -359,3 +364,36 @@ def _iter_hit_events(hits_path: str | os.PathLike):
         stops = np.r_[starts[1:], len(event_id)]
         for start, stop in zip(starts, stops):
             yield int(event_id[start]), pmt_id[start:stop], hit_time[start:stop], charge[start:stop]
+
+
+
+def _open_table(path: str | os.PathLike, name: str, columns: list[str]) -> pq.ParquetFile:
+    """Open the chunk's hit or events table; raise an error that names the file and the fix when it cannot be used."""
+    try:
+        parquet = pq.ParquetFile(path)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"{name} table {path} not found; run the hits_to_parquet rule for this chunk first") from error
+    except (pa.ArrowInvalid, OSError) as error:
+        raise GridInputError(
+            f"{name} table {path} is not readable Parquet ({_one_line(error)}); delete it and rerun the hits_to_parquet rule for this chunk"
+        ) from error
+    missing = [column for column in columns if column not in parquet.schema_arrow.names]
+    if missing:
+        raise GridInputError(
+            f"{name} table {path} lacks the columns {missing} (docs/contracts.md); delete it and rerun the hits_to_parquet rule for this chunk"
+        )
+    return parquet
+
+
+def _read_row_groups(parquet: pq.ParquetFile, path, name: str, columns: list[str], groups) -> pa.Table:
+    """Read columns of row groups of a table opened with _open_table; a damaged page raises a GridInputError that names the file."""
+    try:
+        return parquet.read_row_groups(groups, columns=columns)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise GridInputError(
+            f"{name} table {path} is damaged ({_one_line(error)}); delete it and rerun the hits_to_parquet rule for this chunk"
+        ) from error
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())

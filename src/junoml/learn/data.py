@@ -7,8 +7,9 @@ Input normalisation, stored in model.pt with the weights:
   n_time_bins * time_bin_ns, so that the window spans 0 to 1;
 - other channels (masks) pass unchanged.
 The cnn2d model instead gets two time-integrated maps [2, H, W] built from the first charge
-channel: log1p of the charge summed over T, and the centre of the first time bin with charge
-(in ns) divided by the time window, 0 for pixels without charge.
+channel: log1p of the charge summed over T, and the pixel's first-hit time divided by the time
+window, 0 for pixels without charge. The first-hit time comes from the grid's first_hit_time
+channel when it has one, otherwise it is the centre of the first time bin with charge.
 """
 
 import logging
@@ -63,7 +64,11 @@ class Normalisation:
         total = charge.sum(axis=0)
         has_charge = charge > 0
         first_bin = has_charge.argmax(axis=0)
-        first_time_ns = (first_bin + 0.5) * self.time_bin_ns
+        if self.time_channels:
+            # The earliest hit of the first bin with charge is the pixel's first-hit time.
+            first_time_ns = np.take_along_axis(tensor[self.time_channels[0]], first_bin[None], axis=0)[0]
+        else:
+            first_time_ns = (first_bin + 0.5) * self.time_bin_ns
         first_time = np.where(has_charge.any(axis=0), first_time_ns / self.time_window_ns, 0.0)
         return np.stack([np.log1p(total), first_time]).astype(np.float32)
 

@@ -19,14 +19,17 @@ and from a job script, to train on N GPUs: `launch_torchrun("junoml.learn.train:
 """
 
 import argparse
+import collections
 import dataclasses
 import importlib
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,30 +221,63 @@ def all_reduce_mean(value: float, context: DistributedContext) -> float:
     return float(tensor.item()) / context.world_size
 
 
+def barrier(context: DistributedContext) -> None:
+    """Block until every process reaches this call; return at once on one process."""
+    if context.is_distributed:
+        dist.barrier(device_ids=[context.device.index] if context.device.type == "cuda" else None)
+
+
+def broadcast_buffers(network: nn.Module, context: DistributedContext) -> None:
+    """Copy rank 0's buffers (batch-norm running statistics) into every process's `network`, in place.
+
+    In training mode each process updates the running statistics from its own shard, so they
+    differ between processes after a step. Validation with rank 0's copies gives equal results
+    on every process.
+    """
+    if not context.is_distributed:
+        return
+    for buffer in network.buffers():
+        dist.broadcast(buffer, src=0)
+
+
+def gather_objects(value: object, context: DistributedContext) -> list:
+    """Collect `value` from every process (pickled) into a list in rank order, [value] on one process."""
+    if not context.is_distributed:
+        return [value]
+    gathered: list = [None] * context.world_size
+    dist.all_gather_object(gathered, value)
+    return gathered
+
+
 # ---- launching: one torchrun process per GPU, from a job script ---------------------------------
 
 
-def launch_torchrun(function: str, kwargs: dict, *, n_processes: int, timeout_s: float | None = None) -> object:
+def launch_torchrun(function: str, kwargs: dict, *, n_processes: int, device: str = "auto", timeout_s: float | None = None) -> object:
     """Run `function(**kwargs)` in n_processes processes started by torchrun on this node; return rank 0's result.
 
     Each process joins the process group (init_distributed) before the call and leaves it after.
-    torchrun's --standalone rendezvous listens on a free port of this node only.
+    torchrun's --standalone rendezvous listens on a free port of this node only. The processes'
+    output is logged line by line as it comes.
 
     Args:
         function: "package.module:name" of an importable function.
         kwargs: its keyword arguments; they travel as JSON, so they must be JSON values.
         n_processes: processes to start, one per GPU (the rule's `gpu` resource).
+        device: "auto", "cuda" or "cpu", as for init_distributed.
         timeout_s: seconds before the launch is killed; None waits without limit.
     Returns:
         The JSON value that the function returned on rank 0.
     Raises:
-        ValueError: n_processes < 1 or function is not "module:name".
+        ValueError: n_processes < 1, function is not "module:name" or device is unknown.
         RuntimeError: a process failed; the message ends with the last lines of torchrun's output.
+        subprocess.TimeoutExpired: the launch ran longer than timeout_s (its processes are killed).
     """
     if n_processes < 1:
         raise ValueError(f"n_processes must be at least 1, got {n_processes}")
     if ":" not in function:
         raise ValueError(f"function must be 'module:name', got {function!r}")
+    if device not in ("auto", "cuda", "cpu"):
+        raise ValueError(f"device = {device!r} is invalid; choose 'auto', 'cuda' or 'cpu'")
 
     with tempfile.TemporaryDirectory(prefix="junoml-torchrun-") as folder:
         kwargs_path = Path(folder) / "kwargs.json"
@@ -251,16 +287,43 @@ def launch_torchrun(function: str, kwargs: dict, *, n_processes: int, timeout_s:
             sys.executable, "-m", "torch.distributed.run",
             "--standalone", "--nnodes=1", f"--nproc-per-node={n_processes}",
             "-m", __name__,
-            "--call", function, "--kwargs-json", str(kwargs_path), "--result-json", str(result_path),
+            "--call", function, "--kwargs-json", str(kwargs_path), "--result-json", str(result_path), "--device", device,
         ]
         log.info("starting %d training processes: %s", n_processes, " ".join(command))
-        finished = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
-        for line in finished.stdout.splitlines() + finished.stderr.splitlines():
-            log.info("torchrun: %s", line)
-        if finished.returncode != 0:
-            tail = "\n".join((finished.stdout + finished.stderr).splitlines()[-FAILURE_TAIL_LINES:])
-            raise RuntimeError(f"torchrun with {n_processes} processes of {function} failed with exit code {finished.returncode}:\n{tail}")
+        returncode, tail = _run_logged(command, timeout_s=timeout_s)
+        if returncode != 0:
+            raise RuntimeError(f"torchrun with {n_processes} processes of {function} failed with exit code {returncode}:\n" + "\n".join(tail))
         return json.loads(result_path.read_text())
+
+
+def _run_logged(command: list[str], *, timeout_s: float | None) -> tuple[int, list[str]]:
+    """Run a command and log its merged stdout and stderr line by line. Return the exit code and the last lines.
+
+    The command runs in a process group of its own, so that a timeout kills torchrun and its workers together.
+    """
+    tail: collections.deque[str] = collections.deque(maxlen=FAILURE_TAIL_LINES)
+    timed_out = threading.Event()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, start_new_session=True) as process:
+
+        def kill_group() -> None:
+            timed_out.set()
+            os.killpg(process.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout_s, kill_group) if timeout_s is not None else None
+        if timer is not None:
+            timer.start()
+        try:
+            for line in process.stdout:
+                line = line.rstrip("\n")
+                tail.append(line)
+                log.info("torchrun: %s", line)
+            returncode = process.wait()
+        finally:
+            if timer is not None:
+                timer.cancel()
+    if timed_out.is_set():
+        raise subprocess.TimeoutExpired(command, timeout_s, output="\n".join(tail))
+    return returncode, list(tail)
 
 
 def _import_function(path: str) -> Callable:
@@ -274,6 +337,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--call", required=True, help="function to call, as package.module:name")
     parser.add_argument("--kwargs-json", required=True, type=Path, help="JSON file of its keyword arguments")
     parser.add_argument("--result-json", required=True, type=Path, help="file that rank 0 writes the returned value to")
+    parser.add_argument("--device", default="auto", choices=("auto", "cuda", "cpu"), help="device of each process (default auto)")
     args = parser.parse_args(argv)
 
     rank = int(os.environ.get("RANK", "0"))
@@ -282,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
 
     function = _import_function(args.call)
     kwargs = json.loads(args.kwargs_json.read_text())
-    context = init_distributed()
+    context = init_distributed(device=args.device)
     try:
         result = function(**kwargs)
         if context.is_main:

@@ -54,10 +54,15 @@ class TrainingSettings:
     ls_radius_mm: float = 17700.0
     # Plain log lines every this many steps when stderr is not a terminal.
     log_every_steps: int = 50
+    # Data-parallel processes of one training job, one per GPU of one node (torchrun, DDP; gloo
+    # processes on the CPU). batch_size is the global batch and must be a multiple of it.
+    n_gpus: int = 1
 
     # Hardware and speed keys, left out of the checkpoint fingerprint so that a run can resume on
-    # other hardware. They change the weights only through floating-point rounding (and bf16 on CUDA).
-    RUNTIME_KEYS = ("device", "on_missing_gpu", "num_workers", "cpu_threads", "eval_batch_size", "log_every_steps")
+    # other hardware. They change the weights only through floating-point rounding (and bf16 on CUDA),
+    # except n_gpus: with batch norm in training mode each GPU normalises over its own share of the
+    # batch, and an epoch drops its last incomplete global batch when n_gpus > 1.
+    RUNTIME_KEYS = ("device", "on_missing_gpu", "num_workers", "cpu_threads", "eval_batch_size", "log_every_steps", "n_gpus")
 
     @classmethod
     def from_dict(cls, section: dict | None) -> "TrainingSettings":
@@ -67,7 +72,7 @@ class TrainingSettings:
         _check_choice("training.on_missing_gpu", settings.on_missing_gpu, ("warn", "fail"))
         _check_choice("training.schedule", settings.schedule, ("cosine", "onecycle"))
         _check_choice("training.direction_loss", settings.direction_loss, ("vmf", "cosine"))
-        for key in ("batch_size", "eval_batch_size", "max_epochs"):
+        for key in ("batch_size", "eval_batch_size", "max_epochs", "n_gpus"):
             if getattr(settings, key) < 1:
                 raise ValueError(f"training.{key} must be at least 1, got {getattr(settings, key)}")
         if settings.num_workers < 0:
@@ -76,6 +81,11 @@ class TrainingSettings:
             raise ValueError(f"training.cpu_threads must be null or at least 1, got {settings.cpu_threads}")
         if settings.learning_rate <= 0:
             raise ValueError(f"training.learning_rate must be positive, got {settings.learning_rate}")
+        if settings.batch_size % settings.n_gpus:
+            raise ValueError(
+                f"training.batch_size = {settings.batch_size} cannot be split evenly over training.n_gpus = {settings.n_gpus}; "
+                f"set batch_size to a multiple of n_gpus, e.g. {max(1, settings.batch_size // settings.n_gpus) * settings.n_gpus}"
+            )
         return settings
 
     def result_dict(self) -> dict:

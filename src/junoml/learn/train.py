@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from junoml.grid.store import GridStore
 from junoml.io.atomic import atomic_output
+from junoml.learn import distributed
 from junoml.learn import tasks as task_defs
 from junoml.learn.data import EpochPermutationSampler, GridDataset, Normalisation, make_loader, normalisation_from_meta, read_split
 from junoml.learn.metrics import opening_angle_deg
@@ -53,6 +54,10 @@ def train_model(
 
     Resumes from out_dir/checkpoint_last.pt when it exists and its fingerprint matches.
 
+    Inside a torchrun launch (junoml.learn.distributed.launch_torchrun, with as many processes as
+    training.n_gpus) every process trains a DistributedDataParallel copy on its share of each
+    global batch of training.batch_size events; only rank 0 writes files, the others wait for it.
+
     Args:
         task: muon_direction, nu_direction or flavour.
         model: r2plus1d, conv3d or cnn2d.
@@ -66,16 +71,26 @@ def train_model(
         device, training throughput (events/s) and the fraction of step time spent waiting for data.
     Raises:
         CheckpointMismatchError: checkpoint_last.pt belongs to another config or split.
+        ValueError: the number of processes differs from training.n_gpus.
     """
     task_defs.check_task(task)
     if "seed" not in params:
         raise KeyError("params needs 'seed' (the global seed of the config)")
     settings = TrainingSettings.from_dict(params.get("training"))
+    context = distributed.current_context()
+    if context.world_size != settings.n_gpus:
+        raise ValueError(
+            f"training.n_gpus = {settings.n_gpus} but {context.world_size} process(es) are running; "
+            "start n_gpus processes through junoml.jobs.train_job or junoml.learn.distributed.launch_torchrun"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     seed = int(params["seed"]) ^ sample_key(f"{task}/{model}")
 
-    device = select_device(settings.device, on_missing_gpu=settings.on_missing_gpu, key="training")
+    if context.is_distributed:
+        device = context.device
+    else:
+        device = select_device(settings.device, on_missing_gpu=settings.on_missing_gpu, key="training")
     set_cpu_threads(device, settings.cpu_threads)
     fmt = memory_format(model, device)
     store = GridStore(grid_prefixes)
@@ -100,14 +115,22 @@ def train_model(
     random.seed(seed)
     network = build_network(architecture).to(device).to(memory_format=fmt)
     n_parameters = count_parameters(network)
+    train_network = distributed.wrap_model(network, context)
+    if context.is_distributed:
+        # Dropout masks of the processes must differ; the weights come from rank 0 (DDP broadcast).
+        torch.manual_seed(_rank_seed(seed, context.rank))
     log.info("%s/%s: %d parameters, %d training and %d validation events, device %s", task, model, n_parameters, len(train_table), len(val_table), device)
 
     train_set = GridDataset(store, train_table["event_id"].to_numpy(), train_targets, normalisation)
     val_set = GridDataset(store, val_table["event_id"].to_numpy(), val_targets, normalisation)
     azimuth_columns = int(store.shape[-1]) if settings.augment_azimuth else 0
     sampler = EpochPermutationSampler(len(train_set), seed=seed, azimuth_columns=azimuth_columns)
+    if context.is_distributed:
+        sampler = distributed.GlobalBatchShardSampler(sampler, global_batch_size=settings.batch_size, context=context)
+        if len(sampler) == 0:
+            raise ValueError(f"{train_path} contains {len(train_set)} events, fewer than one global batch of training.batch_size = {settings.batch_size}; lower batch_size")
     pin = device.type == "cuda"
-    train_loader = make_loader(train_set, batch_size=settings.batch_size, num_workers=settings.num_workers, pin_memory=pin, sampler=sampler)
+    train_loader = make_loader(train_set, batch_size=context.shard_size(settings.batch_size), num_workers=settings.num_workers, pin_memory=pin, sampler=sampler)
     val_loader = make_loader(val_set, batch_size=settings.eval_batch_size, num_workers=settings.num_workers, pin_memory=pin)
 
     optimizer = torch.optim.AdamW(network.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
@@ -126,27 +149,37 @@ def train_model(
     fingerprint = _fingerprint(fingerprint_inputs)
     state = _initial_state(network)
     checkpoint_path = out_dir / CHECKPOINT_NAME
-    if checkpoint_path.exists() and _finished_elsewhere(checkpoint_path, fingerprint):
+    stale = checkpoint_path.exists() and _finished_elsewhere(checkpoint_path, fingerprint)
+    # Every process has read the checkpoint before rank 0 may delete it.
+    distributed.barrier(context)
+    if stale and context.is_main:
         # A finished training of another setup has no work left to resume. A config change reruns
         # the rule, so the new training starts from scratch.
         log.info("%s belongs to a finished training of another setup; training from scratch", checkpoint_path)
         checkpoint_path.unlink()
+    distributed.barrier(context)
     if checkpoint_path.exists():
-        state = _resume(checkpoint_path, fingerprint, fingerprint_inputs, network, optimizer, scheduler)
+        state = _resume(checkpoint_path, fingerprint, fingerprint_inputs, network, optimizer, scheduler, context)
 
-    loop = _EpochLoop(task, network, layout, settings, device, fmt, class_weights)
+    loop = _EpochLoop(task, network, train_network, layout, settings, device, fmt, class_weights, context)
     while not state["finished"]:
         epoch = state["epoch"] + 1
         sampler.set_epoch(epoch)
         row = loop.run_epoch(epoch, train_loader, val_loader, optimizer, scheduler)
         _update_state(state, row, network, settings)
-        _write_checkpoint(checkpoint_path, state, fingerprint, fingerprint_inputs, network, optimizer, scheduler)
-        _write_log(out_dir / LOG_NAME, state["log_rows"])
+        # Every process gives its random state, so that each continues its own streams on resume.
+        rng_ranks = distributed.gather_objects(_rng_states(), context) if context.is_distributed else None
+        if context.is_main:
+            _write_checkpoint(checkpoint_path, state, fingerprint, fingerprint_inputs, network, optimizer, scheduler, rng_ranks=rng_ranks)
+            _write_log(out_dir / LOG_NAME, state["log_rows"])
+        distributed.barrier(context)
         if on_epoch_end is not None:
             on_epoch_end(row)
 
-    _write_log(out_dir / LOG_NAME, state["log_rows"])
-    _write_model(out_dir / MODEL_NAME, state, task, model, architecture, normalisation, settings, fingerprint)
+    if context.is_main:
+        _write_log(out_dir / LOG_NAME, state["log_rows"])
+        _write_model(out_dir / MODEL_NAME, state, task, model, architecture, normalisation, settings, fingerprint)
+    distributed.barrier(context)
     store.close()
 
     best_row = state["log_rows"][state["best_epoch"] - 1]
@@ -159,6 +192,7 @@ def train_model(
         "best_val_metric": best_row["val_metric"],
         "n_parameters": n_parameters,
         "device": str(device),
+        "processes": context.world_size,
         "events_per_s": float(np.mean([r["events_per_s"] for r in state["log_rows"]])),
         "data_wait_fraction": loop.data_wait_fraction,
     }
@@ -167,11 +201,17 @@ def train_model(
 
 
 class _EpochLoop:
-    """One training epoch plus validation; tracks the time spent waiting for data."""
+    """One training epoch plus validation; tracks the time spent waiting for data.
 
-    def __init__(self, task, network, layout, settings, device, fmt, class_weights):
+    `train_network` is the module that takes the training steps (DDP around `network` on several
+    processes); validation runs `network` itself, on every process over the whole validation split.
+    """
+
+    def __init__(self, task, network, train_network, layout, settings, device, fmt, class_weights, context):
         self.task = task
         self.network = network
+        self.train_network = train_network
+        self.context = context
         self.layout = layout
         self.settings = settings
         self.device = device
@@ -189,7 +229,17 @@ class _EpochLoop:
         start = time.perf_counter()
         train_loss, n_events, wait = self._train(epoch, train_loader, optimizer, scheduler)
         train_seconds = time.perf_counter() - start
+        if self.context.is_distributed:
+            # The shards are equal, so the mean of the processes' means is the global batch mean.
+            train_loss = distributed.all_reduce_mean(train_loss, self.context)
+            n_events *= self.context.world_size
+            train_seconds = distributed.all_reduce_mean(train_seconds, self.context)
+            # Each process updated its batch-norm statistics from its own shard, so all validate with rank 0's.
+            distributed.broadcast_buffers(self.network, self.context)
         val_loss, val_metric = self._validate(val_loader)
+        # Equal on every process; the mean makes the numbers behind early stopping bit-identical.
+        val_loss = distributed.all_reduce_mean(val_loss, self.context)
+        val_metric = distributed.all_reduce_mean(val_metric, self.context)
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
@@ -206,10 +256,10 @@ class _EpochLoop:
         return row
 
     def _train(self, epoch, loader, optimizer, scheduler) -> tuple[float, int, float]:
-        self.network.train()
+        self.train_network.train()
         total_loss, n_events, wait = 0.0, 0, 0.0
         batches = iter(loader)
-        bar = tqdm(total=len(loader), desc=f"epoch {epoch}", unit="batch", disable=not show_progress_bar())
+        bar = tqdm(total=len(loader), desc=f"epoch {epoch}", unit="batch", disable=not show_progress_bar() or not self.context.is_main)
         for step in range(len(loader)):
             step_start = time.perf_counter()
             inputs, targets, _rows = next(batches)
@@ -218,7 +268,7 @@ class _EpochLoop:
             wait += time.perf_counter() - step_start
 
             with autocast(self.device, bf16=self.settings.bf16):
-                outputs = self.network(inputs)
+                outputs = self.train_network(inputs)
             loss = task_defs.per_event_loss(self.task, outputs, targets, self.layout, self.settings, class_weights=self.class_weights).mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -236,7 +286,7 @@ class _EpochLoop:
             bar.update(1)
             if not bar.disable:
                 bar.set_postfix(loss=f"{batch_loss:.4f}")
-            elif (step + 1) % self.settings.log_every_steps == 0:
+            elif (step + 1) % self.settings.log_every_steps == 0 and self.context.is_main:
                 log.info("epoch %d: step %d of %d, loss %.4f", epoch, step + 1, len(loader), batch_loss)
         bar.close()
         self.wait_seconds += wait
@@ -318,6 +368,11 @@ def _cpu_state(network: nn.Module) -> dict:
     return {name: value.detach().to("cpu", copy=True) for name, value in network.state_dict().items()}
 
 
+def _rank_seed(seed: int, rank: int) -> int:
+    """Return the torch seed of one process of a data-parallel run (a 63-bit integer)."""
+    return int(np.random.SeedSequence([seed, rank]).generate_state(2, dtype=np.uint64)[0] >> np.uint64(1))
+
+
 def _hash_ids(event_ids: pd.Series) -> str:
     return hashlib.sha256(np.ascontiguousarray(event_ids.to_numpy(np.int64)).tobytes()).hexdigest()
 
@@ -353,7 +408,8 @@ def _finished_elsewhere(path: Path, fingerprint: str) -> bool:
     return bool(checkpoint.get("finished")) and checkpoint.get("fingerprint") != fingerprint
 
 
-def _write_checkpoint(path: Path, state: dict, fingerprint: str, fingerprint_inputs: dict, network, optimizer, scheduler) -> None:
+def _write_checkpoint(path: Path, state: dict, fingerprint: str, fingerprint_inputs: dict, network, optimizer, scheduler, *, rng_ranks: list | None = None) -> None:
+    """Write the resumable state; rng_ranks holds the random states of every process of a data-parallel run."""
     checkpoint = {
         "format": CHECKPOINT_FORMAT,
         "fingerprint": fingerprint,
@@ -367,12 +423,14 @@ def _write_checkpoint(path: Path, state: dict, fingerprint: str, fingerprint_inp
         "data_order": {"next_epoch": state["epoch"] + 1},
         **state,
     }
+    if rng_ranks is not None:
+        checkpoint["rng_ranks"] = rng_ranks
     with atomic_output(path) as tmp:
         torch.save(checkpoint, tmp)
     log.info("checkpoint after epoch %d written to %s", state["epoch"], path)
 
 
-def _resume(path: Path, fingerprint: str, fingerprint_inputs: dict, network, optimizer, scheduler) -> dict:
+def _resume(path: Path, fingerprint: str, fingerprint_inputs: dict, network, optimizer, scheduler, context: distributed.DistributedContext) -> dict:
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     if checkpoint.get("format") != CHECKPOINT_FORMAT or checkpoint.get("fingerprint") != fingerprint:
         stored = json.loads(checkpoint.get("fingerprint_inputs", "{}"))
@@ -385,7 +443,14 @@ def _resume(path: Path, fingerprint: str, fingerprint_inputs: dict, network, opt
     network.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["scheduler"])
-    _restore_rng_states(checkpoint["rng"])
+    rng_ranks = checkpoint.get("rng_ranks", [])
+    if context.is_distributed and len(rng_ranks) == context.world_size:
+        _restore_rng_states(rng_ranks[context.rank])
+    else:
+        _restore_rng_states(checkpoint["rng"])
+        if context.is_distributed:
+            # A checkpoint of another process count: give each process its own stream again.
+            torch.manual_seed(_rank_seed(int(torch.randint(2**62, (1,))), context.rank))
     log.info("resuming from %s after epoch %d (best validation loss %.4f at epoch %d)", path, checkpoint["epoch"], checkpoint["best_val_loss"], checkpoint["best_epoch"])
     return {key: checkpoint[key] for key in ("epoch", "best_val_loss", "best_epoch", "best_model", "epochs_without_improvement", "log_rows", "finished")}
 
