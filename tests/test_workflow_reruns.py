@@ -120,6 +120,13 @@ def test_model_training_key_reruns_only_that_model(tiny_run, tmp_path):
     assert planned == expected_jobs(train=3, evaluate=3, plots=3, tables=3)
 
 
+def test_task_training_key_reruns_only_that_task(tiny_run, tmp_path):
+    nets = sum(model in NETS for model in merged_config(TINY_CONFIG)["tasks"]["nu_direction"]["models"])
+    change = {"tasks": {"nu_direction": {"training": {"max_epochs": 3}}}}
+    planned = planned_after_change(tiny_run, tmp_path, change)
+    assert planned == expected_jobs(train=nets, evaluate=nets, plots=1, tables=1)
+
+
 def test_r2plus1d_training_key_leaves_its_conv3d_twin(tiny_run, tmp_path):
     change = {"models": {"r2plus1d": {"training": {"learning_rate": 2.0e-3}}}}
     planned = planned_after_change(tiny_run, tmp_path, change)

@@ -115,9 +115,9 @@ def chunk_settings(wildcards):
 
 
 def task_settings(wildcards):
-    """The split settings of a task (bins, sizes, seed), without its list of models."""
+    """The split settings of a task (bins, sizes, seed), without its list of models and training keys."""
     owner = split_owner(wildcards.task)
-    settings = {key: value for key, value in config["tasks"][owner].items() if key != "models"}
+    settings = {key: value for key, value in config["tasks"][owner].items() if key not in ("models", "training")}
     return settings
 
 
@@ -164,11 +164,12 @@ def gpus_of_model(wildcards):
 
 
 def training_settings(wildcards):
-    """The training section of a network, with its `models.<model>.training` keys merged over it."""
+    """The training section of a network: `training`, then `tasks.<task>.training`, then `models.<model>.training`."""
     if not is_net(wildcards.model):
         return {}
-    own = config.get("models", {}).get(wildcards.model, {}).get("training", {})
-    return {**config.get("training", {}), **own}
+    of_task = config["tasks"][wildcards.task].get("training", {})
+    of_model = config.get("models", {}).get(wildcards.model, {}).get("training", {})
+    return {**config.get("training", {}), **of_task, **of_model}
 
 
 # ---- targets ---------------------------------------------------------------------------------
