@@ -29,7 +29,7 @@ stop_daemons() {
         if [ -f "$pid_file" ]; then
             pid="$(cat "$pid_file")"
             if kill "$pid" 2>/dev/null; then
-                # A daemon that is still shutting down holds its port, so a restart waits for it.
+                # A daemon that is still shutting down keeps its port open, so a restart waits for it.
                 for _ in $(seq 1 50); do
                     kill -0 "$pid" 2>/dev/null || break
                     sleep 0.2

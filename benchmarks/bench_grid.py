@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ingest import build_pmts, load_config, simulate_muons  # noqa: E402
 
 VARIANTS = {
+    "charge": {"channels": ["charge"]},
     "default": {},
-    "charge_first_hit_time": {"channels": ["charge", "first_hit_time"]},
     "three_channels": {"channels": ["charge", "first_hit_time", "pmt_mask"]},
     "rings": {"projection": "rings", "width": None},
 }

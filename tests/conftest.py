@@ -13,9 +13,9 @@ TINY_CONFIG = REPO / "tests" / "config" / "tiny.yaml"
 def pytest_collection_modifyitems(config, items):
     """Run tests/test_slurm.py last, keeping the order of everything else.
 
-    Its local reference run is then the tiny_run of the earlier end-to-end tests, and the Slurm
-    daemons it stops at its end are not missed by later Snakemake starts: with the Slurm plugin
-    installed, each start waits about 9 s for a controller that is gone.
+    Its local reference run is then the tiny_run of the earlier end-to-end tests. It also stops
+    the Slurm daemons at its end, and with the Slurm plugin installed every later Snakemake start
+    would wait about 9 s for the stopped controller.
     """
     items.sort(key=lambda item: item.path.name == "test_slurm.py")
 

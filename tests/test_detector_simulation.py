@@ -119,8 +119,8 @@ def test_muon_event_triggers_and_is_contained(detector):
 
 
 def test_stopped_muon_adds_decay_light(detector):
-    # A 300 MeV mu+ stops after about 1.3 m and always decays; its Michel positron deposits up to
-    # 52.83 MeV (plus annihilation) after the muon's 300 MeV.
+    # A 300 MeV mu+ stops after about 1.3 m and always decays. Its Michel positron deposits up to
+    # 52.83 MeV, plus the annihilation energy, after the muon's 300 MeV.
     muon = Particle(-13, 300.0, (0.0, 0.0, 0.0), (0.0, 0.0, 1.0))
     segments, exited, _ = detector.particle_segments(muon, np.random.default_rng(3))
     later = segments.t_ns > 10.0

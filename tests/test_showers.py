@@ -184,7 +184,7 @@ def test_stopped_mu_minus_capture_fraction():
     assert captured == pytest.approx(expected, abs=0.006)
 
 
-def test_stopped_mu_minus_decays_to_electron_with_carbon_mean_life():
+def test_stopped_mu_minus_electron_and_mean_life():
     products = [d for d in decays(13, 20000, seed=2) if d is not None]
     assert {d.pdg for d in products} == {11}
     assert np.mean([d.time_ns for d in products]) - 100.0 == pytest.approx(PARAMS.muon_minus_carbon_lifetime_ns, rel=0.03)

@@ -409,7 +409,7 @@ def _finished_elsewhere(path: Path, fingerprint: str) -> bool:
 
 
 def _write_checkpoint(path: Path, state: dict, fingerprint: str, fingerprint_inputs: dict, network, optimizer, scheduler, *, rng_ranks: list | None = None) -> None:
-    """Write the resumable state; rng_ranks holds the random states of every process of a data-parallel run."""
+    """Write the resumable state; rng_ranks contains the random states of every process of a data-parallel run."""
     checkpoint = {
         "format": CHECKPOINT_FORMAT,
         "fingerprint": fingerprint,
