@@ -321,23 +321,23 @@ def test_two_process_job_summary_counts_processes(two_process_job):
 
 def test_two_process_job_runs_same_epochs_and_schedule(one_process_job, two_process_job):
     two = pd.read_csv(two_process_job / LOG_NAME)
-    one = pd.read_csv(one_process_job / LOG_NAME)
+    single = pd.read_csv(one_process_job / LOG_NAME)
 
-    pd.testing.assert_frame_equal(two[["epoch", "learning_rate"]], one[["epoch", "learning_rate"]], check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(two[["epoch", "learning_rate"]], single[["epoch", "learning_rate"]], check_exact=False, rtol=1e-12)
 
 
 def test_two_process_job_training_loss_matches_one_process(one_process_job, two_process_job):
     two = pd.read_csv(two_process_job / LOG_NAME)
-    one = pd.read_csv(one_process_job / LOG_NAME)
+    single = pd.read_csv(one_process_job / LOG_NAME)
 
-    pd.testing.assert_series_equal(two["train_loss"], one["train_loss"], check_exact=False, rtol=TRAIN_LOSS_RTOL)
+    pd.testing.assert_series_equal(two["train_loss"], single["train_loss"], check_exact=False, rtol=TRAIN_LOSS_RTOL)
 
 
 def test_two_process_job_validation_matches_one_process(one_process_job, two_process_job):
     two = pd.read_csv(two_process_job / LOG_NAME)
-    one = pd.read_csv(one_process_job / LOG_NAME)
+    single = pd.read_csv(one_process_job / LOG_NAME)
 
-    pd.testing.assert_frame_equal(two[["val_loss", "val_metric"]], one[["val_loss", "val_metric"]], check_exact=False, rtol=VALIDATION_RTOL)
+    pd.testing.assert_frame_equal(two[["val_loss", "val_metric"]], single[["val_loss", "val_metric"]], check_exact=False, rtol=VALIDATION_RTOL)
 
 
 def test_two_process_model_loads_like_one_process(one_process_job, two_process_job):
@@ -350,9 +350,9 @@ def test_two_process_model_loads_like_one_process(one_process_job, two_process_j
 
 def test_two_process_job_keeps_fingerprint_of_one_process(one_process_job, two_process_job):
     two = torch.load(two_process_job / CHECKPOINT_NAME, weights_only=True)
-    one = torch.load(one_process_job / CHECKPOINT_NAME, weights_only=True)
+    single = torch.load(one_process_job / CHECKPOINT_NAME, weights_only=True)
 
-    assert two["fingerprint"] == one["fingerprint"]
+    assert two["fingerprint"] == single["fingerprint"]
 
 
 def test_two_process_checkpoint_keeps_rank_rng_states(two_process_job):
