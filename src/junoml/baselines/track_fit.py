@@ -27,10 +27,12 @@ charge of the PMT's first pulse as n, and weighs each residual by sigma^2 = floo
 
 Fit. Seven parameters: r0 (3), two angles of u around a reference direction, t0 and L. The
 initial directions are the principal axes of the charge-weighted PMT positions, each pointed
-along the time order of the hits and reversed. From each, a Levenberg-Marquardt fit
-(robust_fit.py) minimises a Cauchy loss of the normalised residuals, which is robust to dark
-noise and late light. The fit with the lowest cost is refitted with a soft-L1 loss on the hits
-within a residual cut.
+along the time order of the hits and reversed. Each gives a through-going track (the chord
+through the charge centroid). When the event's charge suggests a track of a few metres, short
+tracks of that length, centred on a point-source fit of the first hits, replace the chords. From each initial
+track, a Levenberg-Marquardt fit (robust_fit.py) minimises a Cauchy loss of the normalised
+residuals, which is robust to dark noise and late light. The fit with the lowest cost is
+refitted with a soft-L1 loss on the hits within a residual cut.
 """
 
 import dataclasses
@@ -178,6 +180,33 @@ class _EventFit:
             return (self.time_ns - predicted - self.delay_ns) / self.sigma_ns
         return (self.time_ns[mask] - predicted - self.delay_ns[mask]) / self.sigma_ns[mask]
 
+    def point_source(self, start_mm: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Fit a point source of light (position, time) to the first hits of `mask`; return its position, mm.
+
+        The source's light reaches a PMT at t0 + |p - r| / v; the Cauchy loss and the first-hit
+        corrections are those of the track model.
+        """
+        radius = self.params.ls_radius_mm
+        speed = self.params.photon_speed_mm_per_ns
+        pmt_mm, corrected = self.pmt_mm[mask], self.time_ns[mask] - self.delay_ns[mask]
+        sigma = self.sigma_ns[mask]
+
+        def residuals(x: np.ndarray) -> np.ndarray:
+            return (corrected - x[3] - np.linalg.norm(pmt_mm - x[:3], axis=1) / speed) / sigma
+
+        start_time = float(np.median(corrected - np.linalg.norm(pmt_mm - start_mm, axis=1) / speed))
+        result = minimise_robust(
+            residuals,
+            np.r_[start_mm, start_time],
+            x_scale=np.array([1000.0, 1000.0, 1000.0, 10.0]),
+            lower=np.r_[-radius, -radius, -radius, -np.inf],
+            upper=np.r_[radius, radius, radius, np.inf],
+            loss="cauchy",
+            loss_scale=self.params.cauchy_scale,
+            max_evaluations=self.params.max_function_evaluations,
+        )
+        return result.x[:3]
+
     def solve(
         self,
         start: np.ndarray,
@@ -253,12 +282,37 @@ def initial_tracks(
     return tracks
 
 
+def contained_tracks(
+    problem: "_EventFit",
+    tracks: list[tuple[np.ndarray, np.ndarray, float]],
+    total_charge_pe: np.ndarray,
+    mask: np.ndarray,
+    params: TrackFitParams,
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Return short initial tracks for a muon of a few metres in the LS, or [] for a longer one.
+
+    The length is the event's total charge over `charge_per_track_mm_pe`. When it is below
+    `contained_start_max_length_mm`, each direction of `tracks` gives a track of that length
+    centred on the point-source fit of the first hits. From a chord of 30 m, the fit of a 3 m
+    track often settled on a long reversed track.
+    """
+    length = float(total_charge_pe.sum()) / params.charge_per_track_mm_pe
+    if length >= params.contained_start_max_length_mm:
+        return []
+    weight = total_charge_pe / total_charge_pe.sum()
+    # Half the charge centroid of the PMT positions: inside the LS, on the side of the light.
+    centre = problem.point_source(0.5 * (weight @ problem.pmt_mm), mask)
+    return [(centre - 0.5 * length * direction, direction, length) for _, direction, _ in tracks]
+
+
 def fit_track(
     pmt_mm: np.ndarray,
     time_ns: np.ndarray,
     charge_pe: np.ndarray,
     tts_sigma_ns: np.ndarray,
     params: TrackFitParams,
+    *,
+    total_charge_pe: np.ndarray | None = None,
 ) -> TrackFitResult:
     """Fit one event's track to its fired PMTs.
 
@@ -268,6 +322,8 @@ def fit_track(
         charge_pe: charge of each PMT (the photon count n of the first-hit model), p.e.
         tts_sigma_ns: transit-time spread (Gaussian sigma) of each PMT, ns.
         params: fit parameters.
+        total_charge_pe: all the charge of each PMT, p.e., for the length of the short initial
+            tracks (default: charge_pe).
     """
     n_hits = int(time_ns.size)
     if n_hits < params.min_hits:
@@ -279,12 +335,18 @@ def fit_track(
     stride = max(1, int(np.ceil(n_hits / params.max_hits_robust_pass)))
     subset = np.zeros(n_hits, dtype=bool)
     subset[::stride] = True
+    tracks = initial_tracks(pmt_mm, time_ns, charge_pe, params)
+    if params.contained_track_starts:
+        total = charge_pe if total_charge_pe is None else total_charge_pe
+        # Short tracks replace the chords: a 30 m chord starts the fit of a 3 m track far from
+        # its minimum.
+        tracks = contained_tracks(problem, tracks, total, subset, params) or tracks
     candidates = [
         problem.solve(start, direction, length, loss="cauchy", loss_scale=params.cauchy_scale, mask=subset)
-        for start, direction, length in initial_tracks(pmt_mm, time_ns, charge_pe, params)
+        for start, direction, length in tracks
     ]
-    # NOTE: for tracks of a few metres inside the LS (muons of about 1 GeV) the reversed track
-    # often has the lowest cost, so about a third of those fits point backwards.
+    # NOTE: below about 2 m of track the reversed track often has the lowest cost: the first
+    # hits barely tell the two ends of a short track apart (docs/baselines.md).
     robust, reference, basis = min(candidates, key=lambda candidate: candidate[0].cost)
     start, direction, start_time, length = problem.unpack(robust.x, reference, basis)
 
@@ -346,6 +408,7 @@ def fit_tracks(hits: pd.DataFrame, events: pd.DataFrame, pmts: pd.DataFrame, par
     tts_sigma_ns = tts_lookup[pmt_id]
     time_ns = summary["first_hit_time_ns"].to_numpy(np.float64)
     charge_pe = summary[params.photon_count_column].to_numpy(np.float64)
+    total_charge_pe = summary["charge_pe"].to_numpy(np.float64)
 
     event_ids = events["event_id"].to_numpy(np.int64)
     rows = []
@@ -354,7 +417,12 @@ def fit_tracks(hits: pd.DataFrame, events: pd.DataFrame, pmts: pd.DataFrame, par
     for number, event_id in enumerate(event_ids, start=1):
         rows_of_event = slices.get(int(event_id), slice(0, 0))
         result = fit_track(
-            pmt_mm[rows_of_event], time_ns[rows_of_event], charge_pe[rows_of_event], tts_sigma_ns[rows_of_event], params
+            pmt_mm[rows_of_event],
+            time_ns[rows_of_event],
+            charge_pe[rows_of_event],
+            tts_sigma_ns[rows_of_event],
+            params,
+            total_charge_pe=total_charge_pe[rows_of_event],
         )
         rows.append(
             (
