@@ -111,3 +111,22 @@ def test_event_displays_one_per_class(honda_dir, tmp_path):
                                 hits_paths=[hits_path], pmts=pmts, validation={"n_events": 20})
     displayed = result["checks"]["event_displays"]
     assert [entry["event_id"] for entry in displayed.values()] == [0, 1, 2]
+
+
+def test_event_displays_truncated_hits_named(honda_dir, tmp_path):
+    events = pd.DataFrame({"event_id": np.arange(3), "label": [0, 1, 2], "visible_energy_mev": [900.0, 1100.0, 950.0],
+                           "weight": np.full(3, 1e-6), "triggered": np.ones(3, dtype=bool), "energy_gev": np.full(3, 2.0)})
+    events_path = tmp_path / "events.parquet"
+    events.to_parquet(events_path)
+    hits = pd.DataFrame({"event_id": np.repeat(np.arange(3), 50), "pmt_id": np.tile(np.arange(50), 3).astype(np.int32),
+                         "hit_time_ns": np.linspace(0, 300, 150).astype(np.float32),
+                         "charge_pe": np.ones(150, dtype=np.float32)})
+    hits_path = tmp_path / "hits.parquet"
+    hits.to_parquet(hits_path)
+    hits_path.write_bytes(hits_path.read_bytes()[:100])
+    pmts = pd.DataFrame({"pmt_id": np.arange(50), "theta_deg": np.linspace(1, 179, 50), "phi_deg": np.linspace(0, 359, 50)})
+    with pytest.raises(ValueError) as error:
+        validate_generator(CONFIG["samples"]["atmospheric"], honda_dir, tmp_path / "out", events_paths=[events_path],
+                           hits_paths=[hits_path], pmts=pmts, validation={"n_events": 20})
+    assert str(hits_path) in str(error.value)
+    assert "hits_to_parquet" in str(error.value)

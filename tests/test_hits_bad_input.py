@@ -1,4 +1,4 @@
-"""Missing, damaged or incomplete hit and events tables, as the grid stage and the baselines read them.
+"""Missing, damaged or incomplete hit and events tables, as the grid stage, the baselines and the event displays read them.
 
 Every error names the file and the fix (run or rerun the hits_to_parquet rule), and a failed grid job
 leaves no file of its shard behind.
@@ -12,6 +12,7 @@ import pytest
 
 from junoml.baselines.hits import read_hit_table, read_split_hits
 from junoml.grid import GridInputError, grid_chunk
+from junoml.plotting.displays import read_event_hits
 from rootfiles import ring_geometry
 from test_grid_chunk import GRID, ingested_chunk
 from workflow_runner import copy_workdir, snakemake
@@ -138,20 +139,29 @@ def test_grid_missing_events_named(chunk, pmts, tmp_path):
 # ---- the baselines (features and track fit read hit tables) ---------------------------------
 
 
-def test_read_hit_table_missing_named(tmp_path):
+# The readers of hit tables outside the grid stage: the baselines' and the event displays'.
+HIT_READERS = {
+    "read_hit_table": lambda path: read_hit_table(str(path)),
+    "read_event_hits": lambda path: read_event_hits(path, 0),
+}
+
+
+@pytest.mark.parametrize("reader", list(HIT_READERS))
+def test_hit_reader_missing_named(tmp_path, reader):
     path = tmp_path / "0003.parquet"
     with pytest.raises(FileNotFoundError) as error:
-        read_hit_table(str(path))
+        HIT_READERS[reader](path)
     assert str(path) in str(error.value)
     assert FIX in str(error.value)
 
 
+@pytest.mark.parametrize("reader", list(HIT_READERS))
 @pytest.mark.parametrize("damage", list(UNREADABLE))
-def test_read_hit_table_unreadable_named(chunk, damage):
+def test_hit_reader_unreadable_named(chunk, damage, reader):
     hits_path, _ = chunk
     UNREADABLE[damage](hits_path)
     with pytest.raises(ValueError) as error:
-        read_hit_table(str(hits_path))
+        HIT_READERS[reader](hits_path)
     assert str(hits_path) in str(error.value)
     assert FIX in str(error.value)
 

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from junoml.baselines.hits import read_hit_table  # noqa: E402
 from junoml.generator.flux import NU_E, NU_E_BAR, NU_MU, NU_MU_BAR  # noqa: E402
 from junoml.generator.source import LABEL_NC, LABEL_NUE_CC, LABEL_NUMU_CC, AtmosphericSource  # noqa: E402
 from junoml.generator.xsec import MODE_DIS, MODE_QE, MODE_RES, MODES  # noqa: E402
@@ -279,8 +280,10 @@ def _event_displays(events, events_paths, hits_paths, pmts, target_mev, out_dir:
         if len(candidates):
             row = candidates.iloc[int(np.argmin(np.abs(candidates["visible_energy_mev"] - target_mev)))]
             chosen[label] = row
-    hits = pd.concat([pd.read_parquet(path, filters=[("event_id", "in", [int(r["event_id"]) for r in chosen.values()])])
-                      for path in hits_paths], ignore_index=True) if chosen else pd.DataFrame()
+    hits = pd.DataFrame()
+    if chosen:
+        chosen_ids = [int(row["event_id"]) for row in chosen.values()]
+        hits = pd.concat([read_hit_table(str(path), event_ids=chosen_ids) for path in hits_paths], ignore_index=True)
     displayed = {}
     for label, row in chosen.items():
         event_hits = hits[hits["event_id"] == row["event_id"]]

@@ -9,10 +9,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.colors import LogNorm
 
+from junoml.baselines.hits import read_hit_table
 from junoml.grid.gridder import event_t0_ns
 from junoml.plotting.event_display import plot_event_display
 from junoml.plotting.style import CLASS_LABELS, CLASS_NAMES, PlotParams, apply_style
@@ -43,8 +43,14 @@ def choose_display_events(events: pd.DataFrame, *, visible_energy_mev: float) ->
 
 
 def read_event_hits(path: str | os.PathLike, event_id: int) -> pd.DataFrame:
-    """Read the hits of one event from a hit table (results/hits/{sample}/{chunk}.parquet)."""
-    hits = pq.read_table(path, filters=[("event_id", "==", int(event_id))]).to_pandas()
+    """Read the hits of one event from a hit table (results/hits/{sample}/{chunk}.parquet).
+
+    Raises:
+        FileNotFoundError: the hit table does not exist.
+        ValueError: the hit table is not readable Parquet, lacks a hit column or has no hits of
+            the event; each names the file.
+    """
+    hits = read_hit_table(str(path), event_ids=[int(event_id)])
     if hits.empty:
         raise ValueError(f"{path}: no hits for event_id {event_id}; the hit table and events table do not match")
     return hits
