@@ -192,7 +192,7 @@ def test_params_photon_speed_above_c_raises():
 
 
 @pytest.mark.parametrize("name", ["charge_per_track_mm_pe", "contained_start_max_length_mm"])
-def test_params_contained_start_lengths_must_be_positive(name):
+def test_params_contained_lengths_positive(name):
     with pytest.raises(ValueError, match=f"baselines.track_fit.{name} must be positive"):
         TrackFitParams(**{name: 0.0})
 
@@ -209,7 +209,7 @@ def test_params_from_config_unknown_key_raises():
 
 
 def simulate_muons(pmts, source, *, dark_noise: bool, stream: str, n_events: int = 20):
-    """Simulate n_events of `source` in the detector of the default config; return (hits, events, true directions)."""
+    """Simulate n_events of `source` in the detector of the default config and return (hits, events, true directions)."""
     from junoml.detector.params import DetectorParams
     from junoml.detector.simulation import Detector
     from junoml.rng import event_rng
@@ -280,7 +280,7 @@ def test_fit_tracks_contained_direction(pmts, simulated_contained):
     hits, events, directions = simulated_contained
     fits = fit_tracks(hits, events, pmts, TrackFitParams.from_config(load_config()))
     angles = np.nan_to_num(opening_angles_deg(fits, directions), nan=180.0)
-    # Measured: median 10.5 degrees and no reversed track; from the chords alone, median 144
+    # Measured: median 10.5 degrees and no reversed track. From the chords alone: median 144
     # degrees with 11 of 20 reversed.
     assert np.median(angles) < 20.0
     assert np.mean(angles > 90.0) <= 0.1

@@ -29,10 +29,10 @@ Fit. Seven parameters: r0 (3), two angles of u around a reference direction, t0 
 initial directions are the principal axes of the charge-weighted PMT positions, each pointed
 along the time order of the hits and reversed. Each gives a through-going track (the chord
 through the charge centroid). When the event's charge suggests a track of a few metres, short
-tracks of that length, centred on a point-source fit of the first hits, replace the chords. From each initial
-track, a Levenberg-Marquardt fit (robust_fit.py) minimises a Cauchy loss of the normalised
-residuals, which is robust to dark noise and late light. The fit with the lowest cost is
-refitted with a soft-L1 loss on the hits within a residual cut.
+tracks of that length, centred on a point-source fit of the first hits, replace the chords.
+From each initial track, a Levenberg-Marquardt fit (robust_fit.py) minimises a Cauchy loss of
+the normalised residuals, which is robust to dark noise and late light. The fit with the lowest
+cost is refitted with a soft-L1 loss on the hits within a residual cut.
 """
 
 import dataclasses
@@ -181,9 +181,9 @@ class _EventFit:
         return (self.time_ns[mask] - predicted - self.delay_ns[mask]) / self.sigma_ns[mask]
 
     def point_source(self, start_mm: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Fit a point source of light (position, time) to the first hits of `mask`; return its position, mm.
+        """Fit a point source of light (position and time) to the first hits of `mask` and return its position, mm.
 
-        The source's light reaches a PMT at t0 + |p - r| / v; the Cauchy loss and the first-hit
+        The source's light reaches a PMT at t0 + |p - r| / v. The loss and the first-hit
         corrections are those of the track model.
         """
         radius = self.params.ls_radius_mm
@@ -283,7 +283,7 @@ def initial_tracks(
 
 
 def contained_tracks(
-    problem: "_EventFit",
+    problem: _EventFit,
     tracks: list[tuple[np.ndarray, np.ndarray, float]],
     total_charge_pe: np.ndarray,
     mask: np.ndarray,
@@ -300,7 +300,7 @@ def contained_tracks(
     if length >= params.contained_start_max_length_mm:
         return []
     weight = total_charge_pe / total_charge_pe.sum()
-    # Half the charge centroid of the PMT positions: inside the LS, on the side of the light.
+    # Half the charge centroid of the PMT positions lies inside the LS, on the side of the light.
     centre = problem.point_source(0.5 * (weight @ problem.pmt_mm), mask)
     return [(centre - 0.5 * length * direction, direction, length) for _, direction, _ in tracks]
 
@@ -322,8 +322,8 @@ def fit_track(
         charge_pe: charge of each PMT (the photon count n of the first-hit model), p.e.
         tts_sigma_ns: transit-time spread (Gaussian sigma) of each PMT, ns.
         params: fit parameters.
-        total_charge_pe: all the charge of each PMT, p.e., for the length of the short initial
-            tracks (default: charge_pe).
+        total_charge_pe: summed charge of all pulses of each PMT, p.e., which sets the length of
+            the short initial tracks (default: charge_pe).
     """
     n_hits = int(time_ns.size)
     if n_hits < params.min_hits:
@@ -338,15 +338,15 @@ def fit_track(
     tracks = initial_tracks(pmt_mm, time_ns, charge_pe, params)
     if params.contained_track_starts:
         total = charge_pe if total_charge_pe is None else total_charge_pe
-        # Short tracks replace the chords: a 30 m chord starts the fit of a 3 m track far from
-        # its minimum.
+        # Short tracks replace the chords, because a 30 m chord starts the fit of a 3 m track
+        # far from its minimum.
         tracks = contained_tracks(problem, tracks, total, subset, params) or tracks
     candidates = [
         problem.solve(start, direction, length, loss="cauchy", loss_scale=params.cauchy_scale, mask=subset)
         for start, direction, length in tracks
     ]
-    # NOTE: below about 2 m of track the reversed track often has the lowest cost: the first
-    # hits barely tell the two ends of a short track apart (docs/baselines.md).
+    # NOTE: below about 2 m of track the reversed track often has the lowest cost, because the
+    # first hits barely tell the two ends of a short track apart (docs/baselines.md).
     robust, reference, basis = min(candidates, key=lambda candidate: candidate[0].cost)
     start, direction, start_time, length = problem.unpack(robust.x, reference, basis)
 
